@@ -1,0 +1,124 @@
+"""The root Typer app: global options and the one place errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x carries its own copy of click
+    from typer._click import exceptions as cx
+    from typer.exceptions import Abort, Exit
+except ImportError:  # older typer runs on click itself
+    from click import exceptions as cx  # type: ignore[no-redef]
+    from click.exceptions import Abort, Exit  # type: ignore[no-redef,assignment]
+
+from fupin_cli import __version__
+from fupin_cli.cli.options import AppState
+from fupin_cli.errors import EXIT_USAGE, FupinError
+
+
+def say_error(message: str) -> None:
+    """One line on stderr: what, where, why, what to do."""
+    text = " ".join(str(message).split())
+    typer.echo(f"fupin: error: {text}", err=True)
+
+
+class FupinGroup(TyperGroup):
+    """Runs every command with the error contract: no traceback reaches a user.
+
+    0 done · 1 done but data problems found · 2 usage error or unreadable input.
+    ``FUPIN_DEBUG=1`` lets unexpected exceptions through with their traceback.
+    """
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exit as exc:
+            sys.exit(exc.exit_code)
+        except cx.UsageError as exc:
+            hint = exc.ctx.command_path if exc.ctx else "fupin"
+            say_error(f"{exc.format_message()} (see '{hint} --help')")
+            sys.exit(EXIT_USAGE)
+        except cx.ClickException as exc:
+            say_error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except Abort:
+            say_error("aborted")
+            sys.exit(EXIT_USAGE)
+        except FupinError as exc:
+            say_error(str(exc))
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            say_error("interrupted; nothing was written by the unfinished command")
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("FUPIN_DEBUG"):
+                raise
+            say_error(
+                f"internal error: {type(exc).__name__}: {exc} — nothing was written; "
+                "re-run with FUPIN_DEBUG=1 and report the traceback"
+            )
+            sys.exit(EXIT_USAGE)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=FupinGroup,
+    help="精准扶贫县级建档立卡台账 / the county register for precision poverty alleviation.\n\n"
+    "识别 identify · 分类 classify · 帮扶 assign · 资金 fund · 报告 report. "
+    "Data goes to stdout, messages to stderr; exit 0 done, 1 data problems found, 2 usage error.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fupin {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str,
+        typer.Option(
+            "--db",
+            envvar="FUPIN_DB",
+            help="数据库 / database file, or an SQLAlchemy URL (postgresql+psycopg://…). Env FUPIN_DB.",
+        ),
+    ] = "fupin.db",
+    journal: Annotated[
+        str,
+        typer.Option(
+            "--journal",
+            help="SQLite 日志模式 / journal mode: wal (default) or delete (for a file on a network share).",
+        ),
+    ] = "wal",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="安静 / no messages or progress on stderr.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="版本 / show the version."
+        ),
+    ] = False,
+) -> None:
+    """精准扶贫县级台账 / the county register."""
+    ctx.obj = AppState(db=db, journal=journal, quiet=quiet)

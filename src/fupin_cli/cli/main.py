@@ -1,0 +1,12 @@
+"""Entry point: import every command module so it registers on the root app."""
+
+from __future__ import annotations
+
+from fupin_cli.cli import init as _init  # noqa: F401
+from fupin_cli.cli.app import app
+
+__all__ = ["app", "run"]
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""Options shared by every command, as Annotated aliases, and the run's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fupin_cli.core.dates import DateError, parse_date
+from fupin_cli.db.engine import Database, open_database
+from fupin_cli.errors import UsageError
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass
+class AppState:
+    db: str = "fupin.db"
+    journal: str = "wal"
+    quiet: bool = False
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def open_db(ctx: typer.Context) -> Database:
+    s = state(ctx)
+    return open_database(s.db, journal=s.journal)
+
+
+def parse_as_of(value: str | None):
+    """--as-of DATE (default today), or a UsageError naming the option."""
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="输出格式 / output format: table, json or csv.", case_sensitive=False
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="只检查不写入 / check everything, write nothing (the error file is still written).",
+    ),
+]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy", help="政策文件 / policy TOML merged over the shipped defaults.", dir_okay=False
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="基准日期 / the date the work is done as of (default today)."),
+]
+ErrorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors",
+        help="错误文件 / where rejected rows go (default: <input>.errors.xlsx beside it).",
+        dir_okay=False,
+    ),
+]

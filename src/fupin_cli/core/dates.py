@@ -1,0 +1,67 @@
+"""Dates as they arrive from spreadsheets: date objects, Excel serial numbers, or text."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from typing import Any
+
+_FORMS = "write it like 2016-09-30"
+# Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is 1900-02-29, a day that never
+# was (kept for Lotus 1-2-3 compatibility); from serial 61 on, day 0 is 1899-12-30.
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_FAKE_LEAP_DAY = 60
+_EXCEL_LAST_SERIAL = 2958465  # 9999-12-31
+# An optional time after a date is accepted and dropped: " 00:00:00", "T08:00", " 8:00:00.000".
+_TIME = r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_PATTERNS = [
+    re.compile(r"(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})" + _TIME, re.A),
+    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?", re.A),
+    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})", re.A),
+]
+
+
+class DateError(ValueError):
+    """A value that is not a real date; the message shows the form that works."""
+
+
+def parse_date(value: Any) -> date:
+    """A date, datetime (its day), Excel serial (1900 system) or date text → ``date``.
+
+    Text may be 2016-09-30, 2016/9/30, 2016.9.30, 2016年9月30日 or 20160930, in full-width digits
+    too, with an optional time of day after it.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_serial(value)
+    if not isinstance(value, str):
+        raise DateError(f"'{value}' is not a date; {_FORMS}")
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        raise DateError(f"blank date; {_FORMS}")
+    match = next(filter(None, (pattern.fullmatch(text) for pattern in _PATTERNS)), None)
+    if match is None:
+        raise DateError(f"'{value.strip()}' is not a date; {_FORMS}")
+    try:
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        raise DateError(f"impossible date '{value.strip()}'; {_FORMS}") from None
+
+
+def _from_serial(serial: float) -> date:
+    """Excel serial → date; a fractional part (time of day) is dropped."""
+    if not math.isfinite(serial) or not 1 <= serial < _EXCEL_LAST_SERIAL + 1:
+        raise DateError(
+            f"Excel date number {serial} is out of range (1 to {_EXCEL_LAST_SERIAL}); {_FORMS}"
+        )
+    day = int(serial)
+    if day == _EXCEL_FAKE_LEAP_DAY:
+        raise DateError(f"impossible date: Excel date number {serial} is 1900-02-29; {_FORMS}")
+    if day < _EXCEL_FAKE_LEAP_DAY:
+        day += 1  # before the fake leap day Excel counts one day behind the real calendar
+    return _EXCEL_EPOCH + timedelta(days=day)

@@ -1,0 +1,83 @@
+"""Money is an integer number of fen (分, 0.01 yuan) everywhere; this module reads and writes it.
+
+Parsing goes through ``Decimal``, never float arithmetic, so 2952.1 yuan is exactly 295210 fen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+from fupin_cli.core.codes import clean_text
+
+_FORMS = "write it like 80000, 80,000.50 or 8万"
+# [-]¥[-] then plain digits or digits grouped in threes by commas, optional decimals, [万][元].
+_AMOUNT = re.compile(
+    r"(?P<sign>[-−]?)(?:¥(?P<sign2>[-−]?))?"
+    r"(?P<number>(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|\.\d+)"
+    r"(?P<wan>万?)元?"
+)
+_WAN = Decimal(10_000)
+
+
+class MoneyError(ValueError):
+    """A value that is not an amount of money in yuan; the message says why in one line."""
+
+
+def parse_money(value: Any, *, allow_negative: bool = False) -> int:
+    """Yuan as a number or text ("80,000.50", "8.5万元", "￥1,200") → integer fen.
+
+    Rejects blanks, text, fractions of a fen, and negatives unless ``allow_negative``.
+    """
+    yuan = _to_decimal(value)
+    fen = yuan * 100
+    if fen != fen.to_integral_value():
+        raise MoneyError(f"'{value}' has fractions of a fen; amounts go to 2 decimal places")
+    if fen < 0 and not allow_negative:
+        raise MoneyError(f"negative amount '{value}' is not allowed here")
+    return int(fen)
+
+
+def format_fen(fen: int) -> str:
+    """Integer fen → yuan with thousands separators and 2 decimals: 8000000 → "80,000.00"."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan:,}.{cents:02d}"
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    """Integer fen → exact yuan with 2 decimal places: 295210 → Decimal("2952.10")."""
+    return Decimal(fen).scaleb(-2)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    """Yuan as an exact Decimal, before the fen and sign checks."""
+    if isinstance(value, bool) or value is None:
+        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+    if isinstance(value, (int, Decimal)):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+        # Excel keeps 15 significant digits; beyond them a float is binary noise (0.1 + 0.2).
+        return Decimal(f"{value:.15g}")
+    if not isinstance(value, str):
+        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+    return _parse_text(value)
+
+
+def _parse_text(value: str) -> Decimal:
+    text = clean_text(value)  # full-width digits, "，" and "￥" become ASCII; spaces go
+    if not text:
+        raise MoneyError(f"blank amount; {_FORMS}")
+    match = _AMOUNT.fullmatch(text)
+    if match is None or (match["sign"] and match["sign2"]):
+        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+    amount = Decimal(match["number"].replace(",", ""))
+    if match["wan"]:
+        amount *= _WAN
+    return -amount if match["sign"] or match["sign2"] else amount

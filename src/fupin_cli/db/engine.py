@@ -1,0 +1,185 @@
+"""Open the register: SQLite file (pragmas per engine) or a PostgreSQL URL; create or upgrade.
+
+``open_database(target)`` returns a ``Database`` whose ``transaction()`` is the one transaction
+of a command: it commits at the end, rolls back on any error (and on ``dry_run``), so a crash
+mid-run leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from fupin_cli.db.models import SCHEMA_VERSION, metadata
+from fupin_cli.errors import UsageError
+
+JOURNAL_MODES = ("wal", "delete")
+BUSY_TIMEOUT_MS = 30_000
+
+
+class _DryRun(Exception):
+    """Raised inside a transaction to roll it back on purpose."""
+
+
+@dataclass
+class Database:
+    engine: Engine
+    label: str  # the path or the URL without password, for messages
+    previous_version: int = 0  # schema version found on opening (0: created now)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Connection]:
+        """One transaction: commit on success, roll back on error or when ``dry_run``."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except OperationalError as exc:
+            raise UsageError(f"database {self.label}: {_reason(exc)}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(target: str, *, journal: str = "wal", create: bool = True) -> Database:
+    """Open ``target`` (a path, or an SQLAlchemy URL when it contains ``://``), ready to use."""
+    if "://" in target:
+        db = _open_url(target)
+    else:
+        db = _open_sqlite(Path(target), journal)
+    try:
+        db.previous_version = ensure_schema(db, create=create)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def _open_sqlite(path: Path, journal: str) -> Database:
+    if journal not in JOURNAL_MODES:
+        raise UsageError(f"--journal {journal}: use one of {', '.join(JOURNAL_MODES)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(
+            f"database {path}: folder {folder} does not exist; create it or choose another --db path"
+        )
+    if path.is_dir():
+        raise UsageError(
+            f"database {path}: is a folder; give a file name such as {path / 'fupin.db'}"
+        )
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:  # per engine, never global
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA journal_mode={journal.upper()}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return Database(engine=engine, label=str(path))
+
+
+def _open_url(url: str) -> Database:
+    try:
+        engine = create_engine(url)
+    except ImportError as exc:
+        raise UsageError(
+            f"database URL needs a driver that is not installed ({exc.name}); "
+            "install it with: pip install 'fupin[pg]'"
+        ) from None
+    except Exception as exc:  # bad URL syntax, unknown dialect
+        raise UsageError(f"--db {url!r}: not a usable database URL ({exc})") from None
+    return Database(engine=engine, label=engine.url.render_as_string(hide_password=True))
+
+
+def ensure_schema(db: Database, *, create: bool = True) -> int:
+    """Create a new register, upgrade an older one in place, refuse a newer one. Returns the
+    version found before (0 for a new database)."""
+    try:
+        with db.engine.begin() as conn:
+            found = _stored_version(conn)
+            if found > SCHEMA_VERSION:
+                raise UsageError(
+                    f"database {db.label} has schema version {found}, newer than this program "
+                    f"({SCHEMA_VERSION}); upgrade fupin (pip install -U fupin) to open it"
+                )
+            if found == SCHEMA_VERSION:
+                return found
+            if not create:
+                raise UsageError(
+                    f"database {db.label}: not a fupin register; run 'fupin init' first"
+                )
+            _upgrade(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                ),
+                {"v": str(SCHEMA_VERSION)},
+            )
+            return found
+    except DBAPIError as exc:
+        raise UsageError(f"database {db.label}: cannot be opened ({_reason(exc)})") from None
+
+
+def _stored_version(conn: Connection) -> int:
+    names = set(inspect(conn).get_table_names())
+    if "meta" not in names:
+        if names - {"sqlite_sequence"}:
+            raise UsageError("this database already holds other tables and is not a fupin register")
+        return 0
+    row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        raise UsageError(
+            f"meta.schema_version is {row[0]!r}, not a number; the file is damaged"
+        ) from None
+
+
+def _upgrade(conn: Connection) -> None:
+    """Additive upgrade: create missing tables, add missing nullable columns."""
+    metadata.create_all(conn, checkfirst=True)
+    insp = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in insp.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            ddl_type = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl_type}')
+
+
+def _reason(exc: DBAPIError) -> str:
+    msg = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in msg:
+        return f"{msg} — another fupin run is writing; wait for it or try again"
+    if "not a database" in msg or "file is encrypted" in msg:
+        return f"{msg} — this file is not an SQLite database; check the --db path"
+    if "unable to open" in msg or "readonly" in msg:
+        return f"{msg} — check the --db path and its permissions"
+    return msg.splitlines()[0]

@@ -1,0 +1,96 @@
+"""Render results: a rich table for people, json and csv for programs. Data goes to stdout.
+
+Every string that leaves the program through csv or xlsx passes ``guard`` so that no exported
+cell can start a formula (CSV/formula injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+FORMATS = ("table", "json", "csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+Column = tuple[str, str]  # (record key, header shown)
+
+
+def guard(value: Any) -> Any:
+    """A string that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def stdout_console() -> Console:
+    # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False)
+
+
+def stderr_console(quiet: bool = False) -> Console:
+    return Console(
+        file=sys.stderr, quiet=quiet, highlight=False, width=None if sys.stderr.isatty() else 200
+    )
+
+
+def table(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], title: str | None = None
+) -> Table:
+    """A rich Table whose cells are plain Text: data can never inject console markup."""
+    t = Table(title=Text(title) if title else None, show_lines=False)
+    for _key, header in columns:
+        t.add_column(Text(header))
+    for row in rows:
+        t.add_row(*(Text(_cell(row.get(key))) for key, _h in columns))
+    return t
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def print_json(obj: Any, out: IO[str] | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(obj, out, ensure_ascii=False, indent=2, default=str)
+    out.write("\n")
+
+
+def write_csv(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], out: IO[str] | None = None
+) -> None:
+    out = out or sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([guard(h) for _k, h in columns])
+    for row in rows:
+        writer.writerow([guard(_cell(row.get(k))) for k, _h in columns])
+
+
+def emit(
+    fmt: str,
+    *,
+    data: Any,
+    rows: Sequence[Mapping[str, Any]] = (),
+    columns: Sequence[Column] = (),
+    title: str | None = None,
+) -> None:
+    """Print a command's result: ``data`` as json, or ``rows``×``columns`` as table/csv."""
+    if fmt == "json":
+        print_json(data)
+    elif fmt == "csv":
+        write_csv(rows, columns)
+    else:
+        stdout_console().print(table(rows, columns, title))

@@ -1,0 +1,76 @@
+"""Writing workbooks people open: Chinese headers, frozen header row, filters, widths, guards."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from fupin_cli.io.output import guard
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TEXT_FORMAT = "@"
+MONEY_FORMAT = "#,##0.00"
+INT_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def display_width(value: Any) -> int:
+    """Columns a value needs: CJK and full-width characters count two."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def write_table(
+    wb: Workbook,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    formats: dict[int, str] | None = None,
+    max_width: int = 50,
+) -> Worksheet:
+    """One sheet: a bold frozen header row with a filter, guarded cells, fitted widths.
+
+    ``formats`` maps a column index to a number format (``MONEY_FORMAT``, ``TEXT_FORMAT``…).
+    """
+    ws = wb.create_sheet(title=title[:31])
+    ws.append([guard(h) for h in headers])
+    for cell in ws[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    widths = [display_width(h) for h in headers]
+    formats = formats or {}
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            value = guard(value)
+            cell = ws.cell(row=r, column=c + 1, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+            fmt = formats.get(c)
+            if fmt:
+                cell.number_format = fmt
+            elif isinstance(value, (date, datetime)):
+                cell.number_format = DATE_FORMAT
+            if c < len(widths):
+                widths[c] = max(widths[c], display_width(value))
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = min(max_width, max(8, width + 2))
+    ws.freeze_panes = "A2"
+    if headers:
+        last = max(ws.max_row, 1)
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
+    return ws

@@ -1,0 +1,133 @@
+import json
+import sqlite3
+
+from fupin_cli.db.models import SCHEMA_VERSION
+
+
+def test_init_twice_changes_nothing_but_batch(cli):
+    assert cli("init").exit_code == 0
+    before = cli.dump()
+    second = cli("init", "--format", "json")
+    assert second.exit_code == 0
+    data = json.loads(second.stdout)
+    assert data["schema_version"] == SCHEMA_VERSION and data["previous_version"] == SCHEMA_VERSION
+    assert cli.dump() == before
+    rows = cli.sql("SELECT command, outcome, counts FROM batch ORDER BY id")
+    assert [(c, o) for c, o, _ in rows] == [("init", "ok"), ("init", "ok")]
+    assert json.loads(rows[0][2]) == {"previous_version": 0, "schema_version": SCHEMA_VERSION}
+
+
+def test_newer_database_refused_with_exit_2(cli):
+    assert cli("init").exit_code == 0
+    cli.sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    result = cli("init")
+    assert result.exit_code == 2
+    assert "newer than this program" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_older_database_upgraded_in_place(cli):
+    assert cli("init").exit_code == 0
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("DROP TABLE measure_record")
+        conn.execute("ALTER TABLE village DROP COLUMN broadband")
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    result = cli("init", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["previous_version"] == 0
+    cols = [r[1] for r in cli.sql("PRAGMA table_info(village)")]
+    assert "broadband" in cols
+    assert cli.scalar("SELECT count(*) FROM sqlite_master WHERE name='measure_record'") == 1
+    assert cli.scalar("SELECT value FROM meta WHERE key='schema_version'") == str(SCHEMA_VERSION)
+
+
+def test_unknown_command_exits_2(cli):
+    result = cli("nosuchcommand")
+    assert result.exit_code == 2
+    assert "No such command" in result.stderr
+
+
+def test_database_in_missing_folder_exits_2_one_line(tmp_path, cli):
+    result = cli.runner.invoke(
+        __import__("fupin_cli.cli.main").cli.main.app,
+        ["--db", str(tmp_path / "nope" / "x.db"), "init"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fupin: error: database {tmp_path / 'nope' / 'x.db'}: folder {tmp_path / 'nope'} "
+        "does not exist; create it or choose another --db path"
+    ]
+
+
+def test_not_a_database_file_exits_2(tmp_path, cli):
+    bogus = tmp_path / "bogus.db"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    result = cli.runner.invoke(
+        __import__("fupin_cli.cli.main").cli.main.app, ["--db", str(bogus), "init"]
+    )
+    assert result.exit_code == 2
+    assert "not an SQLite database" in result.stderr
+
+
+def test_env_var_selects_database(tmp_path, monkeypatch, cli):
+    target = tmp_path / "from_env.db"
+    monkeypatch.setenv("FUPIN_DB", str(target))
+    result = cli("init", db=False)
+    assert result.exit_code == 0
+    assert target.exists()
+
+
+def test_pragmas(cli):
+    from fupin_cli.db.engine import open_database
+
+    db = open_database(str(cli.db))
+    with db.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    db.dispose()
+    db = open_database(str(cli.db), journal="delete")
+    with db.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    db.dispose()
+
+
+def test_transaction_rolls_back_on_crash(cli):
+    from sqlalchemy import text
+
+    from fupin_cli.db.engine import open_database
+
+    db = open_database(str(cli.db))
+    try:
+        with db.transaction() as conn:
+            conn.execute(text("INSERT INTO township (name) VALUES ('漳江镇')"))
+            raise RuntimeError("power cut")
+    except RuntimeError:
+        pass
+    with db.transaction(dry_run=True) as conn:
+        conn.execute(text("INSERT INTO township (name) VALUES ('陬市镇')"))
+    db.dispose()
+    assert cli.scalar("SELECT count(*) FROM township") == 0
+
+
+def test_every_command_has_bilingual_help(cli):
+    from typer.main import get_command
+
+    from fupin_cli.cli.main import app
+
+    group = get_command(app)
+    result = cli("--help", db=False)
+    assert result.exit_code == 0
+    assert "/" in result.stdout
+
+    def walk(cmd, path):
+        for name, sub in getattr(cmd, "commands", {}).items():
+            out = cli(*path, name, "--help", db=False)
+            assert out.exit_code == 0, (path, name)
+            first = (sub.help or "").strip().splitlines()[0]
+            assert " / " in first and any("\u4e00" <= ch <= "\u9fff" for ch in first), (name, first)
+            walk(sub, [*path, name])
+
+    walk(group, [])
