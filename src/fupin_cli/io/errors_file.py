@@ -1,0 +1,99 @@
+"""The error workbook a township cadre opens to fix their sheet.
+
+Each rejected row keeps its original cells, plus 行号 (the row as Excel shows it), 列 (the column
+header; empty for a household or row fault) and 原因 (the reason). No error file when nothing was
+rejected — and an old one of the same name is removed, so a stale file never misleads.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from fupin_cli.io.output import guard
+from fupin_cli.io.xlsx import HEADER_FILL, HEADER_FONT, display_width
+
+LEAD = ["行号", "列", "原因"]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    row: int
+    cells: Sequence[Any]
+    column: str
+    reason: str
+
+
+def default_errors_path(source: Path) -> Path:
+    suffix = ".errors.csv" if source.suffix.lower() == ".csv" else ".errors.xlsx"
+    return source.with_name(source.stem + suffix)
+
+
+def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected]) -> Path | None:
+    """Write the rejected rows (sorted by row) to ``path``; remove ``path`` when there are none."""
+    if not rejected:
+        path.unlink(missing_ok=True)
+        return None
+    rows = sorted(rejected, key=lambda r: r.row)
+    width = len(headers)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(LEAD + [guard(h) for h in headers])
+            for r in rows:
+                w.writerow(
+                    [
+                        r.row,
+                        guard(r.column),
+                        guard(r.reason),
+                        *(_csv_cell(c) for c in _pad(r.cells, width)),
+                    ]
+                )
+        return path
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("错误行")
+    widths = [6, 12, 60] + [max(8, display_width(h) + 2) for h in headers]
+    for i, w in enumerate(widths):
+        ws.column_dimensions[_letter(i)].width = min(w, 60)
+    ws.freeze_panes = "A2"
+    from openpyxl.cell import WriteOnlyCell
+
+    header_cells = []
+    for h in LEAD + list(headers):
+        c = WriteOnlyCell(ws, value=guard(h))
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        header_cells.append(c)
+    ws.append(header_cells)
+    for r in rows:
+        out = []
+        for value in [r.row, r.column, r.reason, *_pad(r.cells, width)]:
+            cell = WriteOnlyCell(ws, value=guard(value) if isinstance(value, str) else value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            out.append(cell)
+        ws.append(out)
+    ws.auto_filter.ref = f"A1:{_letter(len(LEAD) + width - 1)}{len(rows) + 1}"
+    wb.save(path)
+    return path
+
+
+def _pad(cells: Sequence[Any], width: int) -> list[Any]:
+    out = list(cells[:width])
+    return out + [""] * (width - len(out))
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e15:
+        return repr(value)  # show the digits that Excel kept, not a rounded integer
+    return guard(value) if isinstance(value, str) else value
+
+
+def _letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i + 1)

@@ -1,0 +1,251 @@
+"""Read the spreadsheets townships send: .xlsx/.xls/.ods (python-calamine) or .csv.
+
+``open_table(path, spec)`` finds the data sheet (``--sheet``, else the first visible sheet that
+has a header row), finds the header row by its names (below title rows or a merged title), maps
+the headers to field keys through ``spec``, and streams ``Row`` tuples with the row number as
+Excel shows it. Anything that makes the file unreadable is an ``InputError`` (exit 2), one line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fupin_cli.errors import InputError
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+HEADER_SCAN_ROWS = 30
+
+
+def norm_header(text: Any) -> str:
+    """Header as compared: NFKC (full-width brackets → ASCII), no white space, lower case."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column a command understands: its key, the header written in templates, accepted
+    variants, and whether the header must be present."""
+
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def names(self) -> set[str]:
+        names = {norm_header(self.header), *(norm_header(a) for a in self.aliases)}
+        bare = norm_header(self.header.split("(")[0].split("（")[0])
+        names.add(bare)  # 耕地面积(亩) may come as 耕地面积
+        return names
+
+
+@dataclass
+class Table:
+    """An opened input: where it came from, its header, and its rows (read once)."""
+
+    path: Path
+    sheet: str | None  # None for csv
+    header_row: int  # as Excel shows it (1-based)
+    headers: list[str]  # the original header cells
+    columns: dict[str, int]  # field key -> column index
+    unknown: list[str]  # headers no field claims
+    rows: Iterator[tuple[int, list[Any]]] = field(repr=False)  # (row number, cells)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.name}" + (f", sheet {self.sheet}" if self.sheet else "")
+
+    def header_of(self, key: str) -> str:
+        col = self.columns.get(key)
+        return self.headers[col] if col is not None else key
+
+
+class Spec:
+    """The fields of one kind of input and a lookup from header text to field key."""
+
+    def __init__(self, fields: Sequence[Field]) -> None:
+        self.fields = list(fields)
+        self.by_name: dict[str, str] = {}
+        for f in self.fields:
+            for name in f.names():
+                self.by_name.setdefault(name, f.key)
+
+    def match(self, cells: Sequence[Any]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for i, cell in enumerate(cells):
+            if cell is None or cell == "":
+                continue
+            key = self.by_name.get(norm_header(cell))
+            if key is not None and key not in found:
+                found[key] = i
+        return found
+
+    @property
+    def required(self) -> list[Field]:
+        return [f for f in self.fields if f.required]
+
+
+def open_table(
+    path: Path, spec: Spec, *, sheet: str | None = None, encoding: str | None = None
+) -> Table:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a spreadsheet")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        if sheet:
+            raise InputError(f"{path.name}: --sheet does not apply to a csv file")
+        return _open_csv(path, spec, encoding)
+    if suffix in SPREADSHEET_SUFFIXES:
+        return _open_workbook(path, spec, sheet)
+    raise InputError(
+        f"{path.name}: not a spreadsheet (.xlsx, .xls, .ods or .csv); save it as .xlsx"
+    )
+
+
+# -- workbooks --------------------------------------------------------------------------------
+
+
+def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
+    import python_calamine as cal
+
+    try:
+        wb = cal.CalamineWorkbook.from_path(str(path))
+    except cal.PasswordError:
+        raise InputError(
+            f"{path.name}: the workbook is password-protected; save a copy without a password"
+        ) from None
+    except Exception as exc:  # ZipError, XmlError, CalamineError: not a workbook or truncated
+        raise InputError(
+            f"{path.name}: cannot be read as a spreadsheet ({type(exc).__name__}: {_first_line(exc)}); "
+            "open it in Excel and save it again as .xlsx"
+        ) from None
+    visible = {m.name: str(m.visible).endswith("Visible") for m in wb.sheets_metadata}
+    if wanted is not None:
+        if wanted not in wb.sheet_names:
+            raise InputError(
+                f"{path.name}: no sheet named '{wanted}'; sheets are: {', '.join(wb.sheet_names)}"
+            )
+        candidates = [wanted]
+    else:
+        candidates = [n for n in wb.sheet_names if visible.get(n, True)]
+    for name in candidates:
+        try:
+            rows = wb.get_sheet_by_name(name).iter_rows()
+        except Exception as exc:
+            raise InputError(
+                f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
+            ) from None
+        table = _find_header(path, name, spec, rows)
+        if table is not None:
+            return table
+    where = f"sheet '{wanted}'" if wanted else "any visible sheet"
+    raise InputError(f"{path.name}: no header row found in {where}; {_expected(spec)}")
+
+
+# -- csv --------------------------------------------------------------------------------------
+
+
+def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(f"{path.name}: the file is empty")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                f"--encoding {encoding}: unknown encoding; try utf-8 or gb18030"
+            ) from None
+        candidates = [encoding]
+    elif raw.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", "gb18030"]  # GBK files from Chinese Windows Excel decode as gb18030
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError(
+            f"{path.name}: cannot decode the text as {' or '.join(candidates)}; give --encoding"
+        )
+    if "\x00" in text[:4096]:
+        raise InputError(f"{path.name}: not a text csv file; save it as CSV (UTF-8) or .xlsx")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
+    if table is None:
+        raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
+    return table
+
+
+# -- header -----------------------------------------------------------------------------------
+
+
+def _find_header(
+    path: Path, sheet: str | None, spec: Spec, rows: Iterator[list[Any]]
+) -> Table | None:
+    """Scan the first rows for the one whose cells name the most known fields."""
+    best: tuple[int, int, list[Any], dict[str, int]] | None = None
+    seen: list[list[Any]] = []
+    for index, cells in enumerate(rows):
+        seen.append(cells)
+        found = spec.match(cells)
+        if len(found) >= 2 and (best is None or len(found) > len(best[3])):
+            best = (index, len(found), cells, found)
+        if index + 1 >= HEADER_SCAN_ROWS:
+            break
+    if best is None:
+        return None
+    index, _n, cells, columns = best
+    missing = [f for f in spec.required if f.key not in columns]
+    where = f"{path.name}" + (f", sheet {sheet}" if sheet else "")
+    if missing:
+        names = ", ".join(f.header for f in missing)
+        raise InputError(
+            f"{where}, row {index + 1}: required column(s) {names} missing from the header; add them"
+        )
+    headers = [("" if c is None else str(c).strip()) for c in cells]
+    claimed = set(columns.values())
+    unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
+
+    def stream() -> Iterator[tuple[int, list[Any]]]:
+        for i, r in enumerate(seen[index + 1 :], start=index + 2):
+            yield i, r
+        for i, r in enumerate(rows, start=len(seen) + 1):
+            yield i, r
+
+    return Table(path, sheet, index + 1, headers, columns, unknown, stream())
+
+
+def _expected(spec: Spec) -> str:
+    names = ", ".join(f.header for f in (spec.required or spec.fields[:5]))
+    return f"expected a row of column names such as {names}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def cells_of(
+    table: Table, cells: Sequence[Any], keys: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The row as {field key: cell}; a short row gives blanks."""
+    cols = keys or table.columns
+    n = len(cells)
+    return {k: (cells[i] if i < n else "") for k, i in cols.items()}
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
