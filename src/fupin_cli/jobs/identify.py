@@ -1,0 +1,538 @@
+"""fupin identify: read a roster, validate it household by household, upsert, assess, record.
+
+The household is the unit: one faulty row rejects its whole household (the faulty row with its
+reason, the others pointing at it). Good households go in, in one transaction with the batch
+row; unchanged households cost a fingerprint comparison and write nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fupin_cli.core.codes import Attribute, Status
+from fupin_cli.core.idcard import age_on
+from fupin_cli.core.identification import (
+    Assessment,
+    HouseholdFacts,
+    Member,
+    apply_quota,
+    assess,
+    transition,
+)
+from fupin_cli.core.policy import Policy, PolicyError
+from fupin_cli.db.audit import start_batch
+from fupin_cli.db.bulk import executemany, next_id, sync_sequence
+from fupin_cli.db.engine import Database
+from fupin_cli.db.geo import Geography
+from fupin_cli.errors import UsageError
+from fupin_cli.io.errors_file import Rejected, default_errors_path, write_errors
+from fupin_cli.jobs import roster
+from fupin_cli.jobs.villages import VillagesResult, import_villages
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class IdentifyOptions:
+    roster: Path | None = None
+    villages: Path | None = None
+    as_of: dt.date = field(default_factory=dt.date.today)
+    dry_run: bool = False
+    errors: Path | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    allow_moves: bool = False
+
+
+@dataclass
+class IdentifyResult:
+    rows_read: int = 0
+    rows_rejected: int = 0
+    households: int = 0
+    persons: int = 0
+    identified: int = 0
+    review: int = 0
+    not_identified: int = 0
+    newly_identified: int = 0
+    proposed_exit: int = 0
+    exited: int = 0
+    returned: int = 0
+    removed: int = 0
+    moves: int = 0
+    moves_refused: int = 0
+    errors_file: str | None = None
+    villages_read: int = 0
+    villages_rejected: int = 0
+    villages_created: int = 0
+    villages_updated: int = 0
+    absent: dict[str, int] = field(
+        default_factory=dict
+    )  # village -> registered households not in the file
+    by_township: dict[str, Counter] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def problems(self) -> bool:
+        return bool(self.rows_rejected or self.villages_rejected or self.moves_refused)
+
+    def summary(self) -> dict[str, Any]:
+        keys = (
+            "rows_read",
+            "rows_rejected",
+            "households",
+            "persons",
+            "identified",
+            "review",
+            "not_identified",
+            "newly_identified",
+            "proposed_exit",
+            "exited",
+            "returned",
+            "removed",
+            "moves",
+            "moves_refused",
+            "errors_file",
+            "villages_read",
+            "villages_rejected",
+            "villages_created",
+            "villages_updated",
+            "dry_run",
+        )
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        out["absent_households"] = dict(sorted(self.absent.items()))
+        out["by_township"] = [
+            {"township": t, **dict(c)} for t, c in sorted(self.by_township.items())
+        ]
+        return out
+
+
+def run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
+    try:
+        line_fen = policy.income_line_fen(opts.as_of.year)
+    except PolicyError as exc:
+        raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
+    if opts.roster is None and opts.villages is None:
+        raise UsageError(
+            "give a roster file, --villages FILE, or both (see 'fupin identify --help')"
+        )
+
+    parsed = (
+        roster.read(opts.roster, sheet=opts.sheet, encoding=opts.encoding, warn=warn)
+        if opts.roster
+        else None
+    )
+    result = IdentifyResult(dry_run=opts.dry_run)
+    rejected: list[Rejected] = []
+    village_rejects: VillagesResult | None = None
+    with db.transaction(dry_run=opts.dry_run) as conn:
+        batch = start_batch(
+            conn,
+            "identify",
+            input_file=opts.roster or opts.villages,
+            policy_version=policy.version,
+            arguments={
+                "roster": opts.roster,
+                "villages": opts.villages,
+                "as_of": opts.as_of,
+                "allow_moves": opts.allow_moves,
+            },
+        )
+        geo = Geography.load(conn)
+        if opts.villages:
+            village_rejects = import_villages(
+                conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of
+            )
+            result.villages_read = village_rejects.rows_read
+            result.villages_rejected = village_rejects.rows_rejected
+            result.villages_created = village_rejects.created
+            result.villages_updated = village_rejects.updated
+        if parsed is not None:
+            _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result)
+            rejected = parsed.rejected_rows()
+            result.rows_read = parsed.rows_read
+            result.rows_rejected = len(rejected)
+            if rejected:
+                result.errors_file = str(opts.errors or default_errors_path(opts.roster))
+        batch.finish(_batch_counts(result), outcome="data_problems" if result.problems else "ok")
+
+    if parsed is not None:
+        write_errors(
+            opts.errors or default_errors_path(opts.roster), parsed.table.headers, rejected
+        )
+    if village_rejects is not None and village_rejects.rejected:
+        target = default_errors_path(opts.villages)
+        write_errors(target, village_rejects.headers, village_rejects.rejected)
+        warn(f"{village_rejects.rows_rejected} village row(s) rejected; see {target}")
+    elif opts.villages is not None:
+        default_errors_path(opts.villages).unlink(missing_ok=True)
+    return result
+
+
+def _batch_counts(r: IdentifyResult) -> dict[str, Any]:
+    s = r.summary()
+    s.pop("by_township")
+    return s
+
+
+# -- registering the accepted households ------------------------------------------------------
+
+
+@dataclass
+class _Existing:
+    id: int
+    status: Status
+    fingerprint: str | None
+    assessed: str | None  # fingerprint of the latest assessment
+    proposed_year: int | None
+
+
+def _load_existing(conn: Connection) -> tuple[dict[str, _Existing], dict[str, int]]:
+    latest = dict(
+        conn.execute(
+            text(
+                "SELECT a.household_id, a.fingerprint FROM assessment a "
+                "JOIN (SELECT household_id, max(id) AS id FROM assessment GROUP BY household_id) m ON m.id = a.id"
+            )
+        ).all()
+    )
+    proposed = dict(
+        conn.execute(
+            text(
+                "SELECT household_id, max(date) FROM status_event WHERE event = 'proposed_exit' GROUP BY household_id"
+            )
+        ).all()
+    )
+    households = {}
+    for hid, no, status, fp in conn.execute(
+        text("SELECT id, household_no, status, fingerprint FROM household")
+    ):
+        p = proposed.get(hid)
+        year = int(str(p)[:4]) if p else None
+        households[no] = _Existing(hid, Status(status), fp, latest.get(hid), year)
+    persons = dict(conn.execute(text("SELECT id_number, household_id FROM person")).all())
+    return households, persons
+
+
+def _register(
+    conn: Connection,
+    geo: Geography,
+    parsed: roster.Roster,
+    policy: Policy,
+    line_fen: int,
+    opts: IdentifyOptions,
+    batch_id: int,
+    result: IdentifyResult,
+) -> None:
+    existing, person_home = _load_existing(conn)
+    hid_to_no = {e.id: no for no, e in existing.items()}
+    as_of = opts.as_of
+    as_of_text = as_of.isoformat()
+
+    # A person registered under another household: a move (--allow-moves) or a data problem.
+    moves: list[tuple[str, int, str]] = []  # (id, from household id, to household no)
+    for hh in parsed.accepted():
+        own = existing.get(hh.no)
+        for p in hh.persons:
+            home = person_home.get(p.id_number)
+            if home is None or (own is not None and home == own.id):
+                continue
+            if opts.allow_moves:
+                moves.append((p.id_number, home, hh.no))
+            else:
+                parsed.fault(
+                    hh,
+                    p.row,
+                    parsed.header("id_number"),
+                    f"身份证号 {p.id_number} is registered in household {hid_to_no.get(home, home)}; "
+                    "if the person moved, run again with --allow-moves",
+                )
+                result.moves_refused += 1
+                break
+
+    accepted = list(parsed.accepted())
+    quota_in: list[tuple[str, Assessment]] = []
+    for hh in accepted:
+        facts = HouseholdFacts(
+            members=tuple(
+                Member(
+                    age=age_on(p.birth_date, as_of),
+                    labour=p.labour,
+                    health=p.health,
+                    education=p.education,
+                    school=p.school,
+                    work=p.work,
+                )
+                for p in hh.persons
+            ),
+            income_fen=hh.income_fen,
+            housing=hh.housing,
+            housing_area=hh.housing_area,
+            farmland_mu=hh.farmland_mu,
+            flags=hh.flags,
+        )
+        quota_in.append((hh.no, assess(facts, policy.identify, line_fen)))
+    decided = apply_quota(quota_in, policy.identify.quota)
+
+    new_hh: list[tuple] = []
+    upd_hh: list[tuple] = []
+    person_rows: list[tuple] = []
+    assessments: list[tuple] = []
+    events: list[tuple] = []
+    status_updates: list[tuple] = []
+    hid = next_id(conn, "household")
+    for hh in accepted:
+        a = decided[hh.no]
+        vid, _created = geo.village_id(conn, hh.township, hh.village, batch_id=batch_id)
+        township = hh.township
+        tally = result.by_township.setdefault(township, Counter())
+        tally["households"] += 1
+        tally["persons"] += len(hh.persons)
+        tally[a.decision.key] += 1
+        result.households += 1
+        result.persons += len(hh.persons)
+        setattr(result, a.decision.key, getattr(result, a.decision.key) + 1)
+
+        fp = hh.fingerprint(vid)
+        own = existing.get(hh.no)
+        values = (
+            vid,
+            hh.group,
+            hh.income_fen,
+            _v(hh.housing),
+            hh.housing_area,
+            hh.farmland_mu,
+            hh.is_dibao,
+            hh.is_wubao,
+            hh.relocation_zone,
+            *(hh.flags.get(f) for f in roster.FLAGS),
+            hh.phone,
+            hh.head_name,
+            fp,
+            batch_id,
+        )
+        if own is None:
+            own = _Existing(hid, Status.UNIDENTIFIED, None, None, None)
+            new_hh.append((hid, hh.no, *values))
+            hid += 1
+        elif own.fingerprint != fp:
+            upd_hh.append((*values, own.id))
+        if own.fingerprint != fp:
+            person_rows.extend(p.row_values(own.id, batch_id) for p in hh.persons)
+
+        assessed_fp = _digest((fp, policy.version, as_of.year, a.decision.key))
+        if own.assessed == assessed_fp:
+            continue  # same facts, same policy, same round: nothing new to record
+        assessments.append(
+            (
+                own.id,
+                as_of_text,
+                policy.version,
+                *(a.scores[d] for d in roster.DIMENSIONS),
+                a.score,
+                a.deprived,
+                a.income_fen,
+                a.line_fen,
+                _json(a.vetoes),
+                a.decision.key,
+                _v(a.main_cause),
+                _json([c.value for c in a.other_causes]),
+                _json(a.reasons),
+                assessed_fp,
+                batch_id,
+            )
+        )
+        step = transition(own.status, a, proposed_year=own.proposed_year, year=as_of.year)
+        status = step.to_status if step else own.status
+        if step:
+            events.append(
+                (
+                    own.id,
+                    as_of_text,
+                    step.event,
+                    own.status.value,
+                    status.value,
+                    step.reason,
+                    batch_id,
+                )
+            )
+            counter = {
+                "identified": "newly_identified",
+                "proposed_exit": "proposed_exit",
+                "exited": "exited",
+                "returned": "returned",
+                "removed": "removed",
+            }.get(step.event)
+            if counter:
+                setattr(result, counter, getattr(result, counter) + 1)
+        attribute = None
+        if status.registered or status is Status.EXITED:
+            attribute = (
+                Attribute.WUBAO
+                if hh.is_wubao
+                else Attribute.DIBAO
+                if hh.is_dibao
+                else Attribute.GENERAL
+            ).value
+        status_updates.append(
+            (
+                status.value,
+                attribute,
+                _v(a.main_cause),
+                _json([c.value for c in a.other_causes]),
+                own.id,
+            )
+        )
+
+    for pid, from_hid, to_no in moves:
+        to = existing.get(to_no)
+        to_id = to.id if to else None
+        events.append(
+            (
+                from_hid,
+                as_of_text,
+                "member_moved",
+                None,
+                None,
+                f"{pid} moved to household {to_no}",
+                batch_id,
+            )
+        )
+        if to_id is not None:
+            events.append(
+                (
+                    to_id,
+                    as_of_text,
+                    "member_moved",
+                    None,
+                    None,
+                    f"{pid} moved in from household {hid_to_no.get(from_hid, from_hid)}",
+                    batch_id,
+                )
+            )
+    result.moves = len(moves)
+
+    cols = (
+        "village_id, group_name, income_per_capita_fen, housing, housing_area, farmland_mu, is_dibao, is_wubao, "
+        "relocation_zone, has_public_servant, has_vehicle, has_town_property, has_business, phone, head_name, "
+        "fingerprint, batch_id"
+    )
+    executemany(
+        conn,
+        f"INSERT INTO household (id, household_no, status, {cols}) VALUES (?, ?, '未识别', "
+        f"{', '.join('?' * 17)})",
+        new_hh,
+    )
+    sync_sequence(conn, "household")
+    executemany(
+        conn,
+        "UPDATE household SET "
+        + ", ".join(f"{c.strip()} = ?" for c in cols.split(","))
+        + " WHERE id = ?",
+        upd_hh,
+    )
+    stale_members = _stale_members(person_home, upd_hh, accepted, existing)
+    executemany(
+        conn,
+        "DELETE FROM person WHERE id_number = ? AND household_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM pairing WHERE person_id = person.id_number) "
+        "AND NOT EXISTS (SELECT 1 FROM loan WHERE borrower_id = person.id_number) "
+        "AND NOT EXISTS (SELECT 1 FROM measure_record WHERE person_id = person.id_number)",
+        stale_members,
+    )
+    executemany(
+        conn,
+        "INSERT INTO person (id_number, household_id, name, sex, birth_date, relation, education, "
+        "school_status, health, labour_skill, work_status, batch_id) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id_number) DO UPDATE SET "
+        "household_id = excluded.household_id, name = excluded.name, sex = excluded.sex, "
+        "birth_date = excluded.birth_date, relation = excluded.relation, "
+        "education = excluded.education, school_status = excluded.school_status, "
+        "health = excluded.health, labour_skill = excluded.labour_skill, "
+        "work_status = excluded.work_status, batch_id = excluded.batch_id",
+        person_rows,
+    )
+    executemany(
+        conn,
+        "INSERT INTO assessment (household_id, as_of, policy_version, housing_score, production_score, "
+        "labour_score, education_score, health_score, score, deprived, income_per_capita_fen, "
+        "income_line_fen, vetoes, decision, main_cause, other_causes, reasons, fingerprint, batch_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        assessments,
+    )
+    executemany(
+        conn,
+        "INSERT INTO status_event (household_id, date, event, from_status, to_status, reason, batch_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        events,
+    )
+    executemany(
+        conn,
+        "UPDATE household SET status = ?, attribute = ?, main_cause = ?, other_causes = ? "
+        "WHERE id = ?",
+        status_updates,
+    )
+    result.absent = _absent(conn, geo, accepted, parsed)
+
+
+def _stale_members(
+    person_home: dict[str, int],
+    upd_hh: list[tuple],
+    accepted: Iterable[roster.Household],
+    existing: dict[str, _Existing],
+) -> list[tuple]:
+    """Members of updated households whom the roster no longer lists (they are removed unless
+    a pairing, loan or measure record still names them)."""
+    changed = {row[-1] for row in upd_hh}
+    if not changed:
+        return []
+    listed = {
+        existing[hh.no].id: {p.id_number for p in hh.persons}
+        for hh in accepted
+        if hh.no in existing and existing[hh.no].id in changed
+    }
+    return [
+        (pid, hid) for pid, hid in person_home.items() if hid in changed and pid not in listed[hid]
+    ]
+
+
+def _absent(
+    conn: Connection, geo: Geography, accepted: list[roster.Household], parsed: roster.Roster
+) -> dict[str, int]:
+    """Registered households of the villages this roster covers that the roster does not list."""
+    covered = {
+        geo.villages[(hh.township, hh.village)]
+        for hh in accepted
+        if (hh.township, hh.village) in geo.villages
+    }
+    if not covered:
+        return {}
+    listed = parsed.household_nos
+    registered = ("已识别", "预脱贫", "返贫")
+    out: Counter = Counter()
+    for no, vid in conn.execute(
+        text(f"SELECT household_no, village_id FROM household WHERE status IN {registered!r}")
+    ):
+        if vid in covered and no not in listed:
+            out[geo.label(vid)] += 1
+    return dict(out)
+
+
+def _v(member) -> str | None:
+    return None if member is None else member.value
+
+
+def _json(value) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()

@@ -1,0 +1,475 @@
+"""The roster (花名册): one row per person, grouped into households and checked as households.
+
+Layout rules (DESIGN.md §10): a blank 户编号 belongs to the household of the nearest row above
+that has one (vertically merged cells read that way); household columns come from the 户主 row,
+and a member row that repeats them must agree; blank rows are skipped, subtotal rows (合计/小计)
+skipped with a warning. A household with any faulty row is rejected whole. Rows are kept only
+as compact pickles so the error workbook can show the cadre their original cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fupin_cli.core.codes import (
+    Education,
+    Health,
+    Housing,
+    LabourSkill,
+    Relation,
+    SchoolStatus,
+    Sex,
+    WorkStatus,
+)
+from fupin_cli.core.dates import parse_date
+from fupin_cli.core.idcard import IdCard, IdCardError, parse_id
+from fupin_cli.core.money import format_fen
+from fupin_cli.io.errors_file import Rejected
+from fupin_cli.io.sheets import Field, Spec, Table, open_table
+from fupin_cli.jobs.rows import MONEY, TEXT, YES_NO, Col, Plan, RowFault, blank, digits_text, number
+
+DIMENSIONS = ("housing", "production", "labour", "education", "health")
+FLAGS = ("has_public_servant", "has_vehicle", "has_town_property", "has_business")
+SUBTOTAL_MARKS = ("合计", "小计", "总计")
+
+SPEC = Spec(
+    [
+        Field(
+            "township",
+            "乡镇",
+            ("乡镇名称", "乡(镇)", "乡镇(街道)", "所在乡镇", "township"),
+            required=True,
+        ),
+        Field(
+            "village",
+            "村",
+            ("村名", "村名称", "行政村", "村(居)", "所在村", "village"),
+            required=True,
+        ),
+        Field("group", "组", ("村民小组", "组别", "group")),
+        Field(
+            "household_no",
+            "户编号",
+            ("户号", "户码", "家庭编号", "household no", "household_no"),
+            required=True,
+        ),
+        Field("name", "姓名", ("成员姓名", "name"), required=True),
+        Field(
+            "id_number",
+            "身份证号",
+            ("身份证号码", "公民身份号码", "证件号码", "id number", "id_number"),
+            required=True,
+        ),
+        Field("sex", "性别", ("sex",)),
+        Field("relation", "与户主关系", ("与户主的关系", "relation"), required=True),
+        Field("birth_date", "出生日期", ("出生年月日", "birth date", "birth_date")),
+        Field("education", "文化程度", ("education",)),
+        Field("school", "在校生状况", ("在校生情况", "在校状况", "school status", "school")),
+        Field("health", "健康状况", ("health",), required=True),
+        Field("labour", "劳动技能", ("劳动能力", "labour skill", "labour"), required=True),
+        Field("work", "务工状况", ("务工情况", "work status", "work")),
+        Field("head_name", "户主姓名", ("户主", "head name", "head_name")),
+        Field(
+            "income",
+            "家庭年人均纯收入(元)",
+            ("家庭年人均纯收入", "人均纯收入", "人均纯收入(元)", "年人均纯收入(元)", "income"),
+        ),
+        Field("housing", "住房状况", ("住房情况", "住房", "housing")),
+        Field(
+            "housing_area",
+            "住房面积(㎡)",
+            ("住房面积", "住房面积(平方米)", "住房面积(m2)", "housing area"),
+        ),
+        Field(
+            "farmland",
+            "耕地面积(亩)",
+            ("生产资料(耕地亩数)", "耕地面积", "耕地(亩)", "耕地亩数", "farmland"),
+        ),
+        Field("is_dibao", "是否低保", ("低保", "低保户", "dibao")),
+        Field("is_wubao", "是否五保", ("五保", "五保户", "wubao")),
+        Field("relocation_zone", "搬迁区域", ("是否搬迁区域", "是否在搬迁区域", "relocation zone")),
+        Field("has_public_servant", "是否有财政供养人员", ("有财政供养人员", "财政供养人员")),
+        Field("has_vehicle", "是否有车辆或大型农机", ("有车辆或大型农机", "车辆或大型农机")),
+        Field(
+            "has_town_property",
+            "是否有城镇商品房或门面",
+            ("有城镇商品房或门面", "城镇商品房或门面"),
+        ),
+        Field("has_business", "是否有注册企业", ("有注册企业", "注册企业")),
+        Field("phone", "联系电话", ("电话", "手机", "联系方式", "phone")),
+    ]
+)
+
+
+def _area(value: Any) -> float:
+    v = number(value)
+    if v < 0:
+        raise ValueError(f"'{value}' cannot be negative")
+    return v
+
+
+PERSON_COLS = [
+    Col("name", TEXT, required=True, cached=False),
+    Col(
+        "id_number", lambda v: v, required=True, cached=False
+    ),  # checked below, with its own message
+    Col("sex", Sex.parse),
+    Col("relation", Relation.parse, required=True),
+    Col("birth_date", parse_date),
+    Col("education", Education.parse),
+    Col("school", SchoolStatus.parse),
+    Col("health", Health.parse, required=True),
+    Col("labour", LabourSkill.parse, required=True),
+    Col("work", WorkStatus.parse),
+    Col("head_name", TEXT),
+]
+HOUSEHOLD_COLS = [
+    Col("township", TEXT),
+    Col("village", TEXT),
+    Col("group", TEXT),
+    Col("income", MONEY),
+    Col("housing", Housing.parse),
+    Col("housing_area", _area),
+    Col("farmland", _area),
+    Col("is_dibao", YES_NO),
+    Col("is_wubao", YES_NO),
+    Col("relocation_zone", YES_NO),
+    *(Col(f, YES_NO) for f in FLAGS),
+    Col("phone", digits_text, cached=False),
+]
+
+
+@dataclass(slots=True)
+class Person:
+    row: int
+    id_number: str
+    name: str
+    sex: Sex
+    birth_date: dt.date
+    relation: Relation
+    education: Education | None
+    school: SchoolStatus | None
+    health: Health
+    labour: LabourSkill
+    work: WorkStatus | None
+    head_name: str | None
+
+    def key(self) -> tuple:
+        return (
+            self.id_number,
+            self.name,
+            self.sex.value,
+            self.birth_date.isoformat(),
+            self.relation.value,
+            _v(self.education),
+            _v(self.school),
+            self.health.value,
+            self.labour.value,
+            _v(self.work),
+        )
+
+    def row_values(self, household_id: int, batch_id: int) -> tuple:
+        k = self.key()
+        return (k[0], household_id, *k[1:], batch_id)
+
+
+@dataclass
+class Household:
+    no: str
+    first_row: int
+    rows: list[tuple[int, bytes]] = field(default_factory=list)  # (row, pickled original cells)
+    persons: list[Person] = field(default_factory=list)
+    values: list[tuple[int, dict[str, Any]]] = field(
+        default_factory=list
+    )  # household cells per row
+    faults: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (column, reason)
+    # accepted values (from the 户主 row)
+    township: str = ""
+    village: str = ""
+    group: str | None = None
+    income_fen: int | None = None
+    housing: Housing | None = None
+    housing_area: float | None = None
+    farmland_mu: float | None = None
+    is_dibao: bool | None = None
+    is_wubao: bool | None = None
+    relocation_zone: bool | None = None
+    flags: dict[str, bool | None] = field(default_factory=dict)
+    phone: str | None = None
+    head_name: str | None = None
+
+    def fault(self, row: int, column: str, reason: str) -> None:
+        self.faults.setdefault(row, (column, reason))
+
+    def fingerprint(self, village_id: int) -> str:
+        facts = (
+            village_id,
+            self.group,
+            self.income_fen,
+            _v(self.housing),
+            self.housing_area,
+            self.farmland_mu,
+            self.is_dibao,
+            self.is_wubao,
+            self.relocation_zone,
+            tuple(self.flags.get(f) for f in FLAGS),
+            self.phone,
+            self.head_name,
+            tuple(sorted(p.key() for p in self.persons)),
+        )
+        return hashlib.blake2b(repr(facts).encode(), digest_size=12).hexdigest()
+
+
+class Roster:
+    """A parsed roster: households in file order, each accepted or carrying its faults."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.households: dict[str, Household] = {}
+        self.rows_read = 0
+        self.subtotals = 0
+
+    @property
+    def household_nos(self) -> set[str]:
+        return set(self.households)
+
+    def header(self, key: str) -> str:
+        return self.table.header_of(key)
+
+    def accepted(self) -> Iterator[Household]:
+        return (hh for hh in self.households.values() if not hh.faults)
+
+    def fault(self, hh: Household, row: int, column: str, reason: str) -> None:
+        hh.fault(row, column, reason)
+
+    def rejected_rows(self) -> list[Rejected]:
+        out = []
+        for hh in self.households.values():
+            if not hh.faults:
+                continue
+            first = min(hh.faults)
+            for row, raw in hh.rows:
+                cells = pickle.loads(raw)
+                if row in hh.faults:
+                    column, reason = hh.faults[row]
+                    out.append(Rejected(row, cells, column, reason))
+                else:
+                    out.append(
+                        Rejected(row, cells, "", f"household {hh.no} rejected, see row {first}")
+                    )
+        return out
+
+
+def read(
+    path: Path, *, sheet: str | None, encoding: str | None, warn: Callable[[str], None]
+) -> Roster:
+    table = open_table(path, SPEC, sheet=sheet, encoding=encoding)
+    if table.unknown:
+        warn(f"{table.where}: ignored column(s) {', '.join(table.unknown)}")
+    roster = Roster(table)
+    person_plan = Plan(table, PERSON_COLS)
+    household_plan = Plan(table, HOUSEHOLD_COLS)
+    no_idx = table.columns["household_no"]
+    mark_cols = [
+        table.columns[k]
+        for k in ("township", "village", "household_no", "name")
+        if k in table.columns
+    ]
+    current: Household | None = None
+    orphans = 0
+    for row_no, cells in table.rows:
+        if all(c is None or c == "" or (type(c) is str and c.isspace()) for c in cells):
+            continue
+        if _is_subtotal(cells, mark_cols):
+            roster.subtotals += 1
+            continue
+        roster.rows_read += 1
+        raw = pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
+        no_cell = cells[no_idx] if no_idx < len(cells) else None
+        no_fault = None
+        if blank(no_cell):
+            if current is None:
+                orphans += 1
+                current = Household(f"(row {row_no})", row_no)
+                roster.households[current.no] = current
+                no_fault = (
+                    table.header_of("household_no"),
+                    "blank, and no household above it; fill in the 户编号",
+                )
+        else:
+            try:
+                no = digits_text(no_cell)
+            except ValueError as exc:
+                no, no_fault = f"(row {row_no})", (table.header_of("household_no"), str(exc))
+            current = roster.households.get(no)
+            if current is None:
+                current = Household(no, row_no)
+                roster.households[no] = current
+        hh = current
+        hh.rows.append((row_no, raw))
+        if no_fault:
+            hh.fault(row_no, *no_fault)
+        try:
+            p = person_plan.parse(cells)
+            card = _id_card(p["id_number"], table.header_of("id_number"))
+            if p["sex"] is not None and p["sex"] is not card.sex:
+                raise RowFault(
+                    table.header_of("sex"),
+                    f"{p['sex'].value} contradicts the ID number ({card.sex.value})",
+                )
+            if p["birth_date"] is not None and p["birth_date"] != card.birth_date:
+                raise RowFault(
+                    table.header_of("birth_date"),
+                    f"{p['birth_date']} contradicts the ID number ({card.birth_date})",
+                )
+            hh.persons.append(
+                Person(
+                    row_no,
+                    card.number,
+                    p["name"],
+                    card.sex,
+                    card.birth_date,
+                    p["relation"],
+                    p["education"],
+                    p["school"],
+                    p["health"],
+                    p["labour"],
+                    p["work"],
+                    p["head_name"],
+                )
+            )
+            values = household_plan.parse(cells)
+            given = {k: v for k, v in values.items() if v is not None}
+            if given:
+                hh.values.append((row_no, given))
+        except RowFault as fault:
+            hh.fault(row_no, fault.column, fault.reason)
+    if roster.subtotals:
+        warn(f"{table.where}: skipped {roster.subtotals} subtotal row(s) (合计/小计)")
+    _check_households(roster)
+    return roster
+
+
+def _id_card(value: Any, header: str) -> IdCard:
+    try:
+        return parse_id(value)
+    except IdCardError as exc:
+        raise RowFault(header, str(exc)) from None
+
+
+def _is_subtotal(cells: list[Any], cols: list[int]) -> bool:
+    for i in cols:
+        if i < len(cells):
+            c = cells[i]
+            if type(c) is str and any(m in c for m in SUBTOTAL_MARKS):
+                return True
+    return False
+
+
+def _check_households(roster: Roster) -> None:
+    """Household-level rules, then ID numbers shared between households."""
+    h = roster.header
+    owners: dict[str, tuple[Household, int]] = {}
+    for hh in roster.households.values():
+        seen: dict[str, int] = {}
+        for p in hh.persons:
+            if p.id_number in seen:
+                hh.fault(
+                    p.row,
+                    h("id_number"),
+                    f"身份证号 {p.id_number} appears twice in this household (row {seen[p.id_number]})",
+                )
+            seen.setdefault(p.id_number, p.row)
+            other = owners.get(p.id_number)
+            if other is not None and other[0] is not hh:
+                first, first_row = other
+                hh.fault(
+                    p.row,
+                    h("id_number"),
+                    f"身份证号 {p.id_number} also appears in household {first.no} (row {first_row})",
+                )
+                first.fault(
+                    first_row,
+                    h("id_number"),
+                    f"身份证号 {p.id_number} also appears in household {hh.no} (row {p.row})",
+                )
+            else:
+                owners[p.id_number] = (hh, p.row)
+        if hh.faults:
+            continue
+        heads = [p for p in hh.persons if p.relation is Relation.HEAD]
+        if not heads:
+            hh.fault(
+                hh.first_row,
+                "",
+                f"household {hh.no} has no 户主; mark the head's 与户主关系 as 户主",
+            )
+            continue
+        if len(heads) > 1:
+            for extra in heads[1:]:
+                hh.fault(
+                    extra.row,
+                    h("relation"),
+                    f"a second 户主 in household {hh.no} (the first is row {heads[0].row})",
+                )
+            continue
+        head = heads[0]
+        base = next((v for r, v in hh.values if r == head.row), {})
+        for row, values in hh.values:
+            if row == head.row:
+                continue
+            for key, value in values.items():
+                if key not in base:
+                    hh.fault(
+                        row,
+                        h(key),
+                        f"given on a member row but blank on the 户主 row {head.row}; fill it there",
+                    )
+                elif base[key] != value:
+                    shown, expected = _show(key, value), _show(key, base[key])
+                    hh.fault(
+                        row,
+                        h(key),
+                        f"'{shown}' differs from the 户主 row {head.row} ('{expected}')",
+                    )
+        for p in hh.persons:
+            if p.head_name is not None and p.head_name != head.name:
+                hh.fault(
+                    p.row,
+                    h("head_name"),
+                    f"'{p.head_name}' is not the 户主's name '{head.name}' (row {head.row})",
+                )
+        for key in ("township", "village"):
+            if key not in base:
+                hh.fault(head.row, h(key), "blank on the 户主 row; fill it in")
+        if hh.faults:
+            continue
+        hh.township, hh.village = base["township"], base["village"]
+        hh.group = base.get("group")
+        hh.income_fen = base.get("income")
+        hh.housing = base.get("housing")
+        hh.housing_area = base.get("housing_area")
+        hh.farmland_mu = base.get("farmland")
+        hh.is_dibao, hh.is_wubao = base.get("is_dibao"), base.get("is_wubao")
+        hh.relocation_zone = base.get("relocation_zone")
+        hh.flags = {f: base.get(f) for f in FLAGS}
+        hh.phone = base.get("phone")
+        hh.head_name = head.name
+
+
+def _show(key: str, value: Any) -> str:
+    if key == "income":
+        return format_fen(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(getattr(value, "value", value))
+
+
+def _v(member: Any) -> str | None:
+    return None if member is None else member.value
