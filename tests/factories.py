@@ -165,6 +165,9 @@ def write_xlsx(
     ws.append(list(headers))
     for row in rows:
         ws.append([row.get(h) for h in headers])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula, as a cadre might type it
     wb.save(path)
     return path
 

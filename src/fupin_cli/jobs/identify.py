@@ -116,14 +116,14 @@ class IdentifyResult:
 
 
 def run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
-    try:
-        line_fen = policy.income_line_fen(opts.as_of.year)
-    except PolicyError as exc:
-        raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
     if opts.roster is None and opts.villages is None:
         raise UsageError(
             "give a roster file, --villages FILE, or both (see 'fupin identify --help')"
         )
+    try:
+        line_fen = policy.income_line_fen(opts.as_of.year)
+    except PolicyError as exc:
+        raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
 
     parsed = (
         roster.read(opts.roster, sheet=opts.sheet, encoding=opts.encoding, warn=warn)
@@ -289,6 +289,7 @@ def _register(
     events: list[tuple] = []
     status_updates: list[tuple] = []
     hid = next_id(conn, "household")
+    run_ids: dict[str, int] = {}  # 户编号 -> id, for the households of this run
     for hh in accepted:
         a = decided[hh.no]
         vid, _created = geo.village_id(conn, hh.township, hh.village, batch_id=batch_id)
@@ -303,6 +304,7 @@ def _register(
 
         fp = hh.fingerprint(vid)
         own = existing.get(hh.no)
+        run_ids[hh.no] = own.id if own else hid
         values = (
             vid,
             hh.group,
@@ -393,8 +395,7 @@ def _register(
         )
 
     for pid, from_hid, to_no in moves:
-        to = existing.get(to_no)
-        to_id = to.id if to else None
+        to_id = run_ids.get(to_no)
         events.append(
             (
                 from_hid,
