@@ -31,7 +31,7 @@ def errors_of(path):
     ws = load_workbook(path)["错误行"]
     rows = list(ws.iter_rows(values_only=True))
     head = rows[0]
-    return [dict(zip(head, r)) for r in rows[1:]]
+    return [dict(zip(head, r, strict=True)) for r in rows[1:]]
 
 
 # -- the small county ---------------------------------------------------------------------------
