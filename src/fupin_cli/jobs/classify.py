@@ -1,0 +1,584 @@
+"""fupin classify: classify registered households into the four categories (分类施策, 一户一策).
+
+``run`` reads the facts of every registered household (已识别, 预脱贫, 返贫) — or of one village or
+one household — in two queries, classifies each with the pure ``core.classifier``, and stores a
+classification row only where the result differs from the household's current (latest) one:
+history is kept, never overwritten; the rows and the batch row go in one transaction.
+
+"Differs" means another category or other measures. The reasons are stored with the row but not
+compared: they quote ages, which move with ``--as-of``, and a birthday is no new decision.
+
+``explain`` and ``plan`` read one household and write nothing to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, String, and_, func, insert, select, type_coerce
+
+from fupin_cli.core.classifier import (
+    Classification,
+    Explanation,
+    HouseholdFacts,
+    Member,
+    classify,
+    describe,
+    explain,
+)
+from fupin_cli.core.codes import (
+    Category,
+    Cause,
+    Coded,
+    CodeError,
+    Health,
+    Housing,
+    LabourSkill,
+    Relation,
+    SchoolStatus,
+    Status,
+    WorkStatus,
+)
+from fupin_cli.core.idcard import mask_id
+from fupin_cli.core.policy import Policy
+from fupin_cli.db.audit import start_batch
+from fupin_cli.db.engine import Database
+from fupin_cli.db.geo import Geography
+from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Village
+from fupin_cli.db.models import Classification as ClassificationRow
+from fupin_cli.errors import UsageError
+from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, write_table
+
+_household = Household.__table__  # type: ignore[attr-defined]
+_person = Person.__table__  # type: ignore[attr-defined]
+_village = Village.__table__  # type: ignore[attr-defined]
+_township = Township.__table__  # type: ignore[attr-defined]
+_classification = ClassificationRow.__table__  # type: ignore[attr-defined]
+_pairing = Pairing.__table__  # type: ignore[attr-defined]
+_cadre = Cadre.__table__  # type: ignore[attr-defined]
+
+REGISTERED = tuple(s.value for s in Status if s.registered)
+CATEGORY_KEYS = tuple(c.key for c in Category)
+
+
+@dataclass
+class Selection:
+    """Which registered households to classify: all, one village, or one household."""
+
+    village_id: int | None = None
+    household_no: str | None = None
+
+    any_status: bool = False  # --explain and --plan read a household whatever its status
+
+    def where(self) -> list[Any]:
+        clauses = [] if self.any_status else [_household.c.status.in_(REGISTERED)]
+        if self.village_id is not None:
+            clauses.append(_household.c.village_id == self.village_id)
+        if self.household_no is not None:
+            clauses.append(_household.c.household_no == self.household_no)
+        return clauses
+
+
+@dataclass
+class FactRow:
+    household_id: int
+    township: str
+    facts: HouseholdFacts
+
+
+@dataclass
+class ClassifyResult:
+    classified: int = 0
+    changed: int = 0
+    by_category: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORY_KEYS, 0))
+    by_township: dict[str, dict[str, int]] = field(default_factory=dict)
+    policy_version: str = ""
+    as_of: dt.date | None = None
+    batch_id: int | None = None
+
+    @property
+    def unchanged(self) -> int:
+        return self.classified - self.changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classified": self.classified,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "by_category": self.by_category,
+            "by_township": self.by_township,
+            "policy_version": self.policy_version,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "batch_id": self.batch_id,
+        }
+
+
+# --- reading facts ----------------------------------------------------------------------------
+
+
+def _labels(codes: type[Coded]) -> dict[Any, Any]:
+    table: dict[Any, Any] = {m.value: m for m in codes}
+    table[None] = None
+    table[""] = None
+    return table
+
+
+_SKILL, _HEALTH, _RELATION = _labels(LabourSkill), _labels(Health), _labels(Relation)
+_SCHOOL, _WORK = _labels(SchoolStatus), _labels(WorkStatus)
+_HOUSING, _CAUSE = _labels(Housing), _labels(Cause)
+
+
+def _odd(codes: type[Coded], value: Any, where: str) -> Any:
+    """A value that is not a stored label (typed into the database by hand): parse or refuse."""
+    try:
+        return codes.parse(value)
+    except CodeError as exc:
+        raise UsageError(
+            f"{where}: {exc}; correct it in the roster and run fupin identify"
+        ) from None
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class _Ages:
+    """Completed years at ``as_of`` from an ISO birth date, memoised (a county has ~30,000)."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.year = as_of.year
+        self.month_day = as_of.strftime("%m-%d")
+        self.cache: dict[Any, int] = {}
+
+    def __call__(self, birth: Any) -> int:
+        age = self.cache.get(birth)
+        if age is None:
+            iso = birth if isinstance(birth, str) else birth.isoformat()
+            age = self.year - int(iso[:4]) - (iso[5:10] > self.month_day)
+            self.cache[birth] = age
+        return age
+
+
+def read_facts(conn: Connection, selection: Selection, as_of: dt.date) -> list[FactRow]:
+    """The facts of the selected households: two queries, persons grouped in Python."""
+    where = and_(*selection.where())
+    members: dict[int, list[Member]] = {}
+    ages = _Ages(as_of)
+    new_member = tuple.__new__
+    person_rows = conn.execute(
+        select(
+            _person.c.household_id,
+            _person.c.id_number,
+            _person.c.name,
+            type_coerce(_person.c.birth_date, String),  # ISO text: no date objects to build
+            _person.c.labour_skill,
+            _person.c.health,
+            _person.c.relation,
+            _person.c.school_status,
+            _person.c.work_status,
+        )
+        .join(_household, _household.c.id == _person.c.household_id)
+        .where(where)
+    )
+    for hid, pid, name, birth, skill, health, relation, school, work in person_rows:
+        # stored labels are looked up; anything else is parsed (or refused) by _odd
+        m = new_member(
+            Member,
+            (
+                name,
+                ages(birth),
+                _SKILL[skill] if skill in _SKILL else _odd(LabourSkill, skill, f"person {pid}"),
+                _HEALTH[health] if health in _HEALTH else _odd(Health, health, f"person {pid}"),
+                _RELATION[relation]
+                if relation in _RELATION
+                else _odd(Relation, relation, f"person {pid}"),
+                _SCHOOL[school]
+                if school in _SCHOOL
+                else _odd(SchoolStatus, school, f"person {pid}"),
+                _WORK[work] if work in _WORK else _odd(WorkStatus, work, f"person {pid}"),
+            ),
+        )
+        group = members.get(hid)
+        if group is None:
+            members[hid] = [m]
+        else:
+            group.append(m)
+
+    household_rows = conn.execute(
+        select(
+            _household.c.id,
+            _household.c.household_no,
+            _township.c.name,
+            _household.c.housing,
+            _household.c.relocation_zone,
+            _village.c.relocation_zone,
+            _household.c.is_dibao,
+            _household.c.is_wubao,
+            _household.c.main_cause,
+        )
+        .join(_village, _village.c.id == _household.c.village_id)
+        .join(_township, _township.c.id == _village.c.township_id)
+        .where(where)
+        .order_by(_household.c.id)
+    )
+    out = []
+    for hid, no, township, housing, own_zone, village_zone, dibao, wubao, cause in household_rows:
+        facts = HouseholdFacts(
+            no,
+            tuple(members.get(hid, ())),
+            _HOUSING[housing] if housing in _HOUSING else _odd(Housing, housing, f"household {no}"),
+            _flag(own_zone),
+            _flag(village_zone),
+            _flag(dibao),
+            _flag(wubao),
+            _CAUSE[cause] if cause in _CAUSE else _odd(Cause, cause, f"household {no}"),
+        )
+        out.append(FactRow(hid, township, facts))
+    return out
+
+
+def current_classifications(conn: Connection, selection: Selection) -> dict[int, tuple[str, str]]:
+    """household id → (category, measures JSON) of its latest classification row."""
+    latest = (
+        select(func.max(_classification.c.id))
+        .join(_household, _household.c.id == _classification.c.household_id)
+        .where(and_(*selection.where()))
+        .group_by(_classification.c.household_id)
+    )
+    rows = conn.execute(
+        select(
+            _classification.c.household_id,
+            _classification.c.category,
+            _classification.c.measures,
+        ).where(_classification.c.id.in_(latest.scalar_subquery()))
+    )
+    return {hid: (category, measures) for hid, category, measures in rows}
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a bulk step.
+
+    A county's facts and results are a few million small objects and contain no cycles; the
+    collector's full passes over them cost twice the classification itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _measures_json(measures: tuple, cache: dict[tuple, str]) -> str:
+    text = cache.get(measures)
+    if text is None:
+        text = cache[measures] = json.dumps([m.value for m in measures], ensure_ascii=False)
+    return text
+
+
+def run(
+    db: Database,
+    *,
+    policy: Policy,
+    as_of: dt.date,
+    village: str | None = None,
+    household: str | None = None,
+    arguments: dict[str, Any] | None = None,
+) -> ClassifyResult:
+    """Classify the selected registered households; store what changed, with a batch row."""
+    result = ClassifyResult(policy_version=policy.version, as_of=as_of)
+    rules = policy.classify
+    with db.transaction() as conn, gc_paused():
+        selection = Selection()
+        if village is not None:
+            selection.village_id = Geography.load(conn).resolve(village)
+        if household is not None:
+            _require_registered(conn, household)
+            selection.household_no = household
+        batch = start_batch(
+            conn,
+            "classify",
+            arguments={
+                **(arguments or {}),
+                "village": village,
+                "household": household,
+                "as_of": as_of.isoformat(),
+            },
+            policy_version=policy.version,
+        )
+        rows = read_facts(conn, selection, as_of)
+        current = current_classifications(conn, selection)
+        measures_cache: dict[tuple, str] = {}
+        by_category = result.by_category
+        by_township = result.by_township
+        inserts = []
+        for row in rows:
+            c = classify(row.facts, rules)
+            key = c.category.key
+            by_category[key] += 1
+            counts = by_township.get(row.township)
+            if counts is None:
+                counts = by_township[row.township] = dict.fromkeys(CATEGORY_KEYS, 0)
+            counts[key] += 1
+            measures = _measures_json(c.measures, measures_cache)
+            if current.get(row.household_id) != (c.category.value, measures):
+                inserts.append(
+                    {
+                        "household_id": row.household_id,
+                        "category": c.category.value,
+                        "measures": measures,
+                        "reasons": json.dumps(c.reasons_json(), ensure_ascii=False),
+                        "policy_version": policy.version,
+                        "as_of": as_of,
+                        "batch_id": batch.id,
+                    }
+                )
+        if inserts:
+            conn.execute(insert(_classification), inserts)
+        result.classified = len(rows)
+        result.changed = len(inserts)
+        result.batch_id = batch.id
+        batch.finish(
+            {
+                "classified": result.classified,
+                "changed": result.changed,
+                "by_category": by_category,
+            }
+        )
+    return result
+
+
+def _require_registered(conn: Connection, household_no: str) -> None:
+    status = conn.execute(
+        select(_household.c.status).where(_household.c.household_no == household_no)
+    ).scalar()
+    if status is None:
+        raise UsageError(_unknown(household_no, "--household"))
+    if status not in REGISTERED:
+        raise UsageError(
+            f"--household {household_no}: status {status}, not a registered poor household; "
+            f"only {'/'.join(REGISTERED)} households are classified"
+        )
+
+
+def _unknown(household_no: str, option: str) -> str:
+    return (
+        f"{option} {household_no}: no such household in the register; "
+        "check the 户编号 (households come in with fupin identify)"
+    )
+
+
+# --- one household: explain and plan ----------------------------------------------------------
+
+
+@dataclass
+class OneHousehold:
+    household_id: int
+    status: str
+    village: str  # 乡镇/村
+    attribute: str | None
+    head_name: str | None
+    facts: HouseholdFacts
+
+
+def _one(conn: Connection, household_no: str, as_of: dt.date, option: str) -> OneHousehold:
+    row = conn.execute(
+        select(
+            _household.c.id,
+            _household.c.status,
+            _household.c.village_id,
+            _household.c.attribute,
+            _household.c.head_name,
+        ).where(_household.c.household_no == household_no)
+    ).first()
+    if row is None:
+        raise UsageError(_unknown(household_no, option))
+    hid, status, village_id, attribute, head_name = row
+    selection = Selection(household_no=household_no, any_status=True)
+    facts = read_facts(conn, selection, as_of)[0].facts
+    geo = Geography.load(conn)
+    return OneHousehold(hid, status, geo.label(village_id), attribute, head_name, facts)
+
+
+def explain_household(
+    db: Database, household_no: str, *, policy: Policy, as_of: dt.date
+) -> tuple[OneHousehold, Explanation]:
+    """Every rule checked for one household (any status); nothing is written."""
+    with db.reading() as conn:
+        one = _one(conn, household_no, as_of, "--explain")
+    return one, explain(one.facts, policy.classify)
+
+
+@dataclass
+class PlanResult:
+    household_no: str
+    output: Path
+    category: str
+    measures: list[str]
+    cadre: str | None
+    members: int
+
+
+def plan(
+    db: Database,
+    household_no: str,
+    output: Path,
+    *,
+    policy: Policy,
+    as_of: dt.date,
+    show_id: bool = False,
+) -> PlanResult:
+    """Write the 一户一策 record of one household to ``output`` (.xlsx); nothing else is written."""
+    if output.suffix.lower() != ".xlsx":
+        raise UsageError(f"-o {output}: the plan is a workbook; give a file name ending in .xlsx")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"-o {output}: folder {folder} does not exist")
+    with db.reading() as conn:
+        one = _one(conn, household_no, as_of, "--plan")
+        people = conn.execute(
+            select(
+                _person.c.name,
+                _person.c.id_number,
+                _person.c.relation,
+                _person.c.sex,
+                _person.c.birth_date,
+                _person.c.education,
+                _person.c.school_status,
+                _person.c.health,
+                _person.c.labour_skill,
+                _person.c.work_status,
+            ).where(_person.c.household_id == one.household_id)
+        ).all()
+        cadres = [
+            name
+            for (name,) in conn.execute(
+                select(_cadre.c.name)
+                .join(_pairing, _pairing.c.cadre_id == _cadre.c.id)
+                .where(
+                    _pairing.c.household_id == one.household_id,
+                    _pairing.c.kind == "household",
+                    _pairing.c.end_date.is_(None),
+                )
+                .order_by(_pairing.c.start_date, _pairing.c.id)
+            )
+        ]
+    c = classify(one.facts, policy.classify)
+    _write_plan(output, one, c, people, cadres, policy=policy, as_of=as_of, show_id=show_id)
+    return PlanResult(
+        household_no,
+        output,
+        c.category.value,
+        [m.value for m in c.measures],
+        "、".join(cadres) or None,
+        len(people),
+    )
+
+
+def _write_plan(
+    output: Path,
+    one: OneHousehold,
+    c: Classification,
+    people: list[Any],
+    cadres: list[str],
+    *,
+    policy: Policy,
+    as_of: dt.date,
+    show_id: bool,
+) -> None:
+    f = one.facts
+    ages = _Ages(as_of)
+
+    def yn(value: bool | None) -> str:
+        return "是" if value else ("" if value is None else "否")
+
+    wb = new_workbook()
+    write_table(
+        wb,
+        "一户一策",
+        ["项目 item", "内容 value"],
+        [
+            ("户编号 household no", f.household_no),
+            ("乡镇/村 township/village", one.village),
+            ("户主 head", one.head_name or ""),
+            ("状态 status", one.status),
+            ("贫困户属性 attribute", one.attribute or ""),
+            ("主要致贫原因 main cause", f.main_cause or ""),
+            ("住房状况 housing", f.housing or ""),
+            ("低保 dibao", yn(f.dibao)),
+            ("五保 wubao", yn(f.wubao)),
+            ("搬迁区域(户) relocation zone (household)", yn(f.relocation_zone)),
+            ("搬迁区域(村) relocation zone (village)", yn(f.village_relocation_zone)),
+            ("帮扶类别 category", f"{c.category} {c.category.key}"),
+            ("帮扶措施 measures", "、".join(c.measures) or "无"),
+            ("帮扶责任人 responsible cadre", "、".join(cadres) or "未结对 not yet paired"),
+            ("基准日期 as of", as_of),
+            ("政策版本 policy version", policy.version),
+        ],
+    )
+    write_table(
+        wb,
+        "家庭成员",
+        [
+            "姓名 name",
+            "身份证号 ID number",
+            "与户主关系 relation",
+            "性别 sex",
+            "年龄 age",
+            "文化程度 education",
+            "在校生状况 school",
+            "健康状况 health",
+            "劳动技能 labour",
+            "务工状况 work",
+        ],
+        [
+            (
+                p.name,
+                p.id_number if show_id else mask_id(p.id_number),
+                p.relation,
+                p.sex,
+                ages(p.birth_date),
+                p.education or "",
+                p.school_status or "",
+                p.health,
+                p.labour_skill,
+                p.work_status or "",
+            )
+            for p in people
+        ],
+        formats={1: TEXT_FORMAT},
+    )
+    write_table(
+        wb,
+        "帮扶措施",
+        ["类型 kind", "项目 item", "规则 rule", "依据 reason"],
+        [
+            (
+                "主要类别 category" if i == 0 else "帮扶措施 measure",
+                str(r.subject),
+                r.rule,
+                describe(r),
+            )
+            for i, r in enumerate(c.reasons)
+        ],
+        max_width=80,
+    )
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        wb.save(tmp)
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"-o {output}: cannot write the workbook ({exc})") from None
