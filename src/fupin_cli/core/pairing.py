@@ -1,0 +1,315 @@
+"""结对帮联: which cadre is responsible for which household and which student — a pure function.
+
+``plan_pairs`` takes plain values (cadres, registered households, students, the pairs in force,
+the villages' backing units, the policy) and returns the pairs to keep, to add and to end.
+
+Rules (DESIGN.md §7, issue 5):
+
+* Goal: every registered household has one responsible cadre (kind ``household``); every student
+  (小学 and above) in a registered household has one cadre (kind ``student``), a teacher first.
+* Constraints: only cadres in post; a cadre never holds more pairs than their rank's capacity
+  (households and students count alike).
+* A pair in force is kept while it is valid: its household is registered, its student is still a
+  student of that household, its cadre is in post, it is not a second pair for the same household
+  or student, and its cadre is within capacity (when the capacity shrank, the oldest pairs stay).
+  So a re-run with nothing changed keeps everything and adds nothing.
+* New pairs prefer, in order: a cadre of a unit backing the household's village (后盾单位), a
+  cadre of the same township, then any cadre; within a tier the least-loaded cadre (fewest pairs,
+  then lowest id). Students try teachers through the same tiers before anyone else.
+* Local before remote for everyone, so a township's cadres serve their own township first:
+  students → teachers (local, then county-wide); households → local; students → local;
+  households → county-wide; students → county-wide.
+
+Cost: O((H + S + P) log C) with one lazy heap per (tier, unit/township) bucket.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from fupin_cli.core.codes import CadreRank
+
+
+class EndReason(StrEnum):
+    """Why a pair in force ends (pairing.end_reason)."""
+
+    HOUSEHOLD_LEFT = "户已不在册 household no longer registered"
+    NOT_STUDENT = "不再是在校生 no longer a student of this household"
+    CADRE_LEFT = "干部不在岗 cadre no longer in post"
+    OVER_CAPACITY = "超出帮扶能力 over the cadre's capacity"
+    DUPLICATE = "重复结对 a second pair for the same household or student"
+
+
+@dataclass(frozen=True, slots=True)
+class Cadre:
+    id: int
+    rank: CadreRank
+    in_post: bool = True
+    is_teacher: bool = False
+    township_id: int | None = None
+    unit_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """A registered household (已识别/预脱贫/返贫) and where it lives."""
+
+    id: int
+    village_id: int
+    township_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    """A student (小学 and above) of a registered household, by 身份证号."""
+
+    id: str
+    household_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A pairing: ``person_id`` None for the household pair, the student's ID for a student pair.
+    ``id`` is the stored pairing's id (None for a new pair)."""
+
+    cadre_id: int
+    household_id: int
+    person_id: str | None = None
+    id: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return "household" if self.person_id is None else "student"
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    pair: Pair
+    reason: EndReason
+
+
+@dataclass
+class PairingPlan:
+    """What to do: pairs in force to keep and to end (with the reason), new pairs to add, and
+    who is left without a cadre when capacity runs short."""
+
+    keep: list[Pair] = field(default_factory=list)
+    add: list[Pair] = field(default_factory=list)
+    end: list[Ended] = field(default_factory=list)
+    unpaired_households: list[int] = field(default_factory=list)
+    unpaired_students: list[str] = field(default_factory=list)
+    load: dict[int, int] = field(default_factory=dict)  # cadre id -> pairs in force afterwards
+    # township id -> (households, students) left without a cadre: the capacity shortfall
+    shortfall: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def plan_pairs(
+    cadres: Iterable[Cadre],
+    households: Iterable[Household],
+    students: Iterable[Student],
+    existing: Iterable[Pair],
+    capacity: Mapping[CadreRank, int],
+    backing: Mapping[int, Collection[int]] | None = None,
+) -> PairingPlan:
+    """Decide the pairs. ``capacity`` is ``policy.assign.capacity``; ``backing`` maps a village
+    id to the unit ids backing its current work team. Deterministic for the same input."""
+    backing = backing or {}
+    cadre_list = sorted(cadres, key=_by_id)
+    household_list = sorted(households, key=_by_id)
+    home = {h.id: h for h in household_list}
+    student_list = sorted(
+        (s for s in students if s.household_id in home), key=lambda s: (s.household_id, s.id)
+    )
+    pairs = list(existing)
+    if all(p.id is not None for p in pairs):
+        pairs.sort(key=_by_id)
+    else:
+        pairs.sort(key=_pair_order)
+
+    cap = {c.id: (capacity.get(c.rank, 0) if c.in_post else 0) for c in cadre_list}
+    in_post = {c.id for c in cadre_list if c.in_post}
+    student_home = {s.id: s.household_id for s in student_list}
+
+    plan = PairingPlan()
+    load = dict.fromkeys(cap, 0)
+    paired_households: set[int] = set()
+    paired_students: set[str] = set()
+
+    # 1. The pairs in force: keep the valid ones, end the rest (the oldest pair wins).
+    keep, end = plan.keep, plan.end
+    for p in pairs:
+        hid, sid, cid = p.household_id, p.person_id, p.cadre_id
+        if hid not in home:
+            reason = EndReason.HOUSEHOLD_LEFT
+        elif sid is not None and student_home.get(sid) != hid:
+            reason = EndReason.NOT_STUDENT
+        elif cid not in in_post:
+            reason = EndReason.CADRE_LEFT
+        elif (hid in paired_households) if sid is None else (sid in paired_students):
+            reason = EndReason.DUPLICATE
+        elif load[cid] >= cap[cid]:
+            reason = EndReason.OVER_CAPACITY
+        else:
+            keep.append(p)
+            load[cid] += 1
+            if sid is None:
+                paired_households.add(hid)
+            else:
+                paired_students.add(sid)
+            continue
+        end.append(Ended(p, reason))
+
+    # 2. Fill the gaps, phase by phase: (who, which cadres, how far).
+    open_cadres = [c for c in cadre_list if load[c.id] < cap[c.id]]
+    waiting_students = [s for s in student_list if s.id not in paired_students]
+    waiting_households = [h for h in household_list if h.id not in paired_households]
+    for students_turn, teachers_only, near in _PHASES:
+        waiting = waiting_students if students_turn else waiting_households
+        if not waiting:
+            continue
+        pool = _Pool(open_cadres, load, cap, teachers_only=teachers_only, near=near)
+        if not pool.room:
+            continue
+        left = []
+        take, tiers_of = pool.take, pool.tiers
+        for item in waiting:
+            h = home[item.household_id] if students_turn else item
+            cid = take(tiers_of(h.village_id, h.township_id, backing))
+            if cid is None:
+                left.append(item)
+            elif students_turn:
+                plan.add.append(Pair(cid, h.id, item.id))
+            else:
+                plan.add.append(Pair(cid, h.id))
+        if students_turn:
+            waiting_students = left
+        else:
+            waiting_households = left
+
+    plan.unpaired_households = [h.id for h in waiting_households]
+    plan.unpaired_students = [s.id for s in waiting_students]
+    short: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for h in waiting_households:
+        short[h.township_id][0] += 1
+    for s in waiting_students:
+        short[home[s.household_id].township_id][1] += 1
+    plan.shortfall = {t: (n[0], n[1]) for t, n in sorted(short.items())}
+    plan.load = {cid: n for cid, n in load.items() if n}
+    return plan
+
+
+def _by_id(x) -> int:
+    return x.id
+
+
+def _pair_order(p: Pair) -> tuple:
+    return (p.id is None, p.id or 0, p.cadre_id, p.household_id, p.person_id or "")
+
+
+Heap = list[tuple[int, int]]  # (load, cadre id), a min-heap
+
+# (students' turn?, teachers only?, near: backing unit then township — else county-wide)
+_PHASES = (
+    (True, True, True),
+    (True, True, False),
+    (False, False, True),
+    (True, False, True),
+    (False, False, False),
+    (True, False, False),
+)
+
+
+class _Pool:
+    """The cadres with room for one phase, in lazy min-heaps of (load, cadre id) per bucket.
+
+    A heap entry is current while its load equals the cadre's load; taking a cadre raises the
+    load and pushes a fresh entry into each of the cadre's heaps, so stale entries are dropped
+    when they reach the top. Each phase builds only the heaps it uses.
+    """
+
+    def __init__(
+        self,
+        cadres: Sequence[Cadre],
+        load: dict[int, int],
+        cap: Mapping[int, int],
+        *,
+        teachers_only: bool,
+        near: bool,
+    ) -> None:
+        self.load, self.cap, self.near = load, cap, near
+        self.units: dict[int, Heap] = defaultdict(list)
+        self.towns: dict[int, Heap] = defaultdict(list)
+        self.county: Heap = []
+        self.mine: dict[int, list[Heap]] = {}  # cadre id -> their heaps
+        self.room = 0
+        self._tiers: dict[tuple[int, int], list[list[Heap]]] = {}
+        for c in cadres:
+            n = load[c.id]
+            if n >= cap[c.id] or (teachers_only and not c.is_teacher):
+                continue
+            if near:
+                heaps = []
+                if c.unit_id is not None:
+                    heaps.append(self.units[c.unit_id])
+                if c.township_id is not None:
+                    heaps.append(self.towns[c.township_id])
+            else:
+                heaps = [self.county]
+            if not heaps:
+                continue
+            entry = (n, c.id)
+            for heap in heaps:
+                heap.append(entry)
+            self.mine[c.id] = heaps
+            self.room += cap[c.id] - n
+        for heap in (*self.units.values(), *self.towns.values(), self.county):
+            heapq.heapify(heap)
+
+    def tiers(
+        self, village_id: int, township_id: int, backing: Mapping[int, Collection[int]]
+    ) -> list[list[Heap]]:
+        """The heaps a household of this village tries, tier by tier (built once per village)."""
+        tiers = self._tiers.get((village_id, township_id))
+        if tiers is None:
+            if self.near:
+                units = sorted(backing.get(village_id, ()))
+                tiers = [
+                    [self.units[u] for u in units if u in self.units],
+                    [self.towns[township_id]] if township_id in self.towns else [],
+                ]
+            else:
+                tiers = [[self.county]]
+            self._tiers[(village_id, township_id)] = tiers
+        return tiers
+
+    def take(self, tiers: Sequence[Sequence[Heap]]) -> int | None:
+        """The least-loaded cadre of the first tier that has one; their load goes up by one."""
+        load, cap = self.load, self.cap
+        pop, push = heapq.heappop, heapq.heappush
+        for tier in tiers:
+            best = None
+            for heap in tier:
+                while heap:
+                    top = heap[0]
+                    n, cid = top
+                    if n == load[cid] and n < cap[cid]:
+                        if best is None or top < best:
+                            best = top
+                        break
+                    pop(heap)
+            if best is None:
+                continue
+            n, cid = best
+            n += 1
+            load[cid] = n
+            self.room -= 1
+            if n < cap[cid]:
+                entry = (n, cid)
+                for heap in self.mine[cid]:
+                    push(heap, entry)
+            return cid
+        return None
