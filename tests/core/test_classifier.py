@@ -338,7 +338,7 @@ def test_micro_credit_needs_labour_and_a_head():
     assert c.reasons[1].facts == {
         "able_workers": ["张三(40岁)"],
         "head": "张三(40岁)",
-        "loan_head_age": [18, 65],
+        "loan_head_age": (18, 65),
     }
 
 

@@ -36,10 +36,15 @@ def classify_command(
     ctx: typer.Context,
     village: Annotated[
         str | None,
-        typer.Option("--village", help="村 / only this village: 12-digit code, name or 乡镇/村."),
+        typer.Option(
+            "--village",
+            metavar="VILLAGE",
+            help="村 / only this village: 12-digit code, name or 乡镇/村.",
+        ),
     ] = None,
     household: Annotated[
-        str | None, typer.Option("--household", help="户 / only this household (户编号).")
+        str | None,
+        typer.Option("--household", metavar="NO", help="户 / only this household (户编号)."),
     ] = None,
     explain: Annotated[
         str | None,

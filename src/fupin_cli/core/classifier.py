@@ -166,10 +166,6 @@ def _who(m: Member) -> str:
     return f"{m.name}({m.age}岁)"
 
 
-def _who_as(m: Member, what: Any) -> str:
-    return f"{m.name}({m.age}岁,{what or '未填'})"
-
-
 def _ages(r: tuple[int, int]) -> str:
     return f"{r[0]}–{r[1]}"
 
@@ -190,12 +186,15 @@ class _Condition:
 
 
 def _no_able_facts(s: _Summary) -> dict[str, Any]:
-    ages = list(s.policy.working_age)
+    ages = s.policy.working_age
     if s.able:
-        return {"working_age": ages, "able_workers": [_who_as(m, m.labour_skill) for m in s.able]}
+        return {
+            "working_age": ages,
+            "able_workers": [f"{m.name}({m.age}岁,{m.labour_skill})" for m in s.able],
+        }
     return {
         "working_age": ages,
-        "members": [_who_as(m, m.labour_skill) for m in s.facts.members],
+        "members": [f"{m.name}({m.age}岁,{m.labour_skill})" for m in s.facts.members],
     }
 
 
@@ -208,7 +207,7 @@ def _no_able_why(held: bool, f: Mapping[str, Any]) -> str:
 
 def _members_facts(attr: str) -> Callable[[_Summary], dict[str, Any]]:
     def facts(s: _Summary) -> dict[str, Any]:
-        return {"members": [_who(m) for m in getattr(s, attr)]}
+        return {"members": [f"{m.name}({m.age}岁)" for m in getattr(s, attr)]}
 
     return facts
 
@@ -437,7 +436,7 @@ _EDUCATION = _MeasureRule(
     Measure.EDUCATION_AID,
     "has_student",
     "a member in school (小学 and above)",
-    lambda s: {"students": [_who_as(m, m.school_status) for m in s.students]},
+    lambda s: {"students": [f"{m.name}({m.age}岁,{m.school_status})" for m in s.students]},
     _list_why("在校生 students", "students"),
 )
 _TRAINING = _MeasureRule(
@@ -445,8 +444,8 @@ _TRAINING = _MeasureRule(
     "ordinary_worker",
     "a working-age 普通劳动力 member not in school",
     lambda s: {
-        "working_age": list(s.policy.working_age),
-        "ordinary_workers": [_who(m) for m in s.ordinary],
+        "working_age": s.policy.working_age,
+        "ordinary_workers": [f"{m.name}({m.age}岁)" for m in s.ordinary],
     },
     _list_why("劳动年龄内普通劳动力 ordinary workers of working age", "ordinary_workers"),
 )
@@ -462,9 +461,9 @@ _CREDIT = _MeasureRule(
     "labour_and_head_age",
     "an able working-age member and the head within the loan age",
     lambda s: {
-        "able_workers": [_who(m) for m in s.able],
+        "able_workers": [f"{m.name}({m.age}岁)" for m in s.able],
         "head": _who(s.head) if s.head is not None else None,
-        "loan_head_age": list(s.policy.loan_head_age),
+        "loan_head_age": s.policy.loan_head_age,
     },
     _loan_why,
 )
@@ -473,8 +472,8 @@ _TRANSFER = _MeasureRule(
     "idle_worker",
     "an able working-age member not in school and not in work (务工状况 blank or 其他)",
     lambda s: {
-        "working_age": list(s.policy.working_age),
-        "not_working": [_who_as(m, m.work_status) for m in s.idle],
+        "working_age": s.policy.working_age,
+        "not_working": [f"{m.name}({m.age}岁,{m.work_status or '未填'})" for m in s.idle],
     },
     _list_why("劳动力未务工 able workers not in work", "not_working"),
 )
@@ -514,9 +513,10 @@ def classify(facts: HouseholdFacts, policy: ClassifyPolicy) -> Classification:
             break
     category = rule.rule.category
     given = _given(s, category)
-    reasons = [_reason(category, rule.label, _rule_facts(rule.rule, s))]
+    new = tuple.__new__
+    reasons = [new(Reason, (category, rule.label, _rule_facts(rule.rule, s)))]
     for m in given:
-        reasons.append(_reason(m.measure, m.rule, m.facts(s)))
+        reasons.append(new(Reason, (m.measure, m.rule, m.facts(s))))
     return tuple.__new__(
         Classification,
         (
@@ -527,10 +527,6 @@ def classify(facts: HouseholdFacts, policy: ClassifyPolicy) -> Classification:
             rule.number,
         ),
     )
-
-
-def _reason(subject: str, rule: str, facts: Mapping[str, Any]) -> Reason:
-    return tuple.__new__(Reason, (subject, rule, facts))
 
 
 def _rule_facts(rule: ClassifyRule, s: _Summary) -> dict[str, Any]:
