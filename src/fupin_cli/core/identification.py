@@ -34,6 +34,7 @@ DIMENSION_LABELS = {
     "health": "健康状况",
 }
 _EDUCATED = frozenset({Education.JUNIOR, Education.SENIOR, Education.COLLEGE})
+_ABLE = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
 _COSTLY_SCHOOL = frozenset(
     s for s in SchoolStatus if int(s.code) >= 7
 )  # 高中, 中职, 高职, 大专及以上
@@ -76,11 +77,58 @@ class Assessment:
     reasons: tuple[str, ...]
 
 
-def deprivations(facts: HouseholdFacts, p: IdentifyPolicy) -> dict[str, float]:
-    """The five looks, each a deprivation in [0, 1]. Unknown facts never count as deprived."""
-    size = len(facts.members) or 1
+@dataclass(slots=True)
+class _Scan:
+    """What the five looks and the causes need from the members, gathered in one pass."""
+
+    size: int = 0
+    able: int = 0  # 普通/技能劳动力 of working age
+    skilled: int = 0  # of those, 技能劳动力
+    truant: bool = False  # a school-age child who is 非在校生
+    adults_known: int = 0  # working-age-or-older members with a known 文化程度
+    adults_educated: int = 0  # … of whom 初中 or above
+    health: float = 0.0  # the worst member's health deprivation
+    ill: bool = False  # 患有大病 or 长期慢性病
+    disabled: bool = False
+    costly_school: bool = False  # 高中, 中职, 高职, 大专 and above
+
+
+def _scan(members: tuple[Member, ...], p: IdentifyPolicy) -> _Scan:
     lo, hi = p.working_age
-    able = sum(1 for m in facts.members if m.labour.able and lo <= m.age <= hi)
+    s_lo, s_hi = p.school_age
+    health_of = p.health
+    sc = _Scan(size=len(members))
+    for m in members:
+        age = m.age
+        if m.labour in _ABLE and lo <= age <= hi:
+            sc.able += 1
+            if m.labour is LabourSkill.SKILLED:
+                sc.skilled += 1
+        if s_lo <= age <= s_hi and m.school is SchoolStatus.NOT_IN_SCHOOL:
+            sc.truant = True
+        if age >= lo and m.education is not None:
+            sc.adults_known += 1
+            if m.education in _EDUCATED:
+                sc.adults_educated += 1
+        h = m.health
+        d = health_of[h]
+        if d > sc.health:
+            sc.health = d
+        if h is Health.SERIOUS or h is Health.CHRONIC:
+            sc.ill = True
+        elif h is Health.DISABLED:
+            sc.disabled = True
+        if m.school in _COSTLY_SCHOOL:
+            sc.costly_school = True
+    return sc
+
+
+def deprivations(
+    facts: HouseholdFacts, p: IdentifyPolicy, sc: _Scan | None = None
+) -> dict[str, float]:
+    """The five looks, each a deprivation in [0, 1]. Unknown facts never count as deprived."""
+    sc = sc or _scan(facts.members, p)
+    size = sc.size or 1
 
     housing = 0.0
     if facts.housing is not None:
@@ -92,51 +140,52 @@ def deprivations(facts: HouseholdFacts, p: IdentifyPolicy) -> dict[str, float]:
     if facts.farmland_mu is not None and facts.farmland_mu / size < p.min_land_per_person:
         production = 1.0
 
-    if able == 0:
+    if sc.able == 0:
         labour = 1.0
-    elif (size - able) / size > p.max_dependency:
+    elif (size - sc.able) / size > p.max_dependency:
         labour = p.labour_partial
     else:
         labour = 0.0
 
-    s_lo, s_hi = p.school_age
-    education = 0.0
-    if any(s_lo <= m.age <= s_hi and m.school is SchoolStatus.NOT_IN_SCHOOL for m in facts.members):
+    if sc.truant:
         education = 1.0
+    elif sc.adults_known and not sc.adults_educated:
+        education = p.education_partial
     else:
-        known = [m.education for m in facts.members if m.age >= lo and m.education is not None]
-        if known and not any(e in _EDUCATED for e in known):
-            education = p.education_partial
+        education = 0.0
 
-    health = max((p.health[m.health] for m in facts.members), default=0.0)
     return {
         "housing": housing,
         "production": production,
         "labour": labour,
         "education": education,
-        "health": health,
+        "health": sc.health,
     }
 
 
 def weighted_score(scores: Mapping[str, float], p: IdentifyPolicy) -> float:
-    total = sum(p.weights.values())
-    return round(sum(p.weights[d] * scores[d] for d in scores) / total, 6)
+    w = p.weights
+    total = w["housing"] + w["production"] + w["labour"] + w["education"] + w["health"]
+    return round(sum(w[d] * v for d, v in scores.items()) / total, 6)
 
 
 def causes(
-    facts: HouseholdFacts, scores: Mapping[str, float], income_below: bool | None, p: IdentifyPolicy
+    facts: HouseholdFacts,
+    scores: Mapping[str, float],
+    income_below: bool | None,
+    p: IdentifyPolicy,
+    sc: _Scan | None = None,
 ) -> list[Cause]:
     """致贫原因 that the roster shows, in the policy's order. 因灾, 缺水, 交通条件落后 and
     自身发展动力不足 are not visible in a roster and are left to the cadre."""
-    lo, hi = p.working_age
-    able = [m for m in facts.members if m.labour.able and lo <= m.age <= hi]
+    sc = sc or _scan(facts.members, p)
     applies = {
-        Cause.ILLNESS: any(m.health in (Health.SERIOUS, Health.CHRONIC) for m in facts.members),
-        Cause.DISABILITY: any(m.health is Health.DISABLED for m in facts.members),
+        Cause.ILLNESS: sc.ill,
+        Cause.DISABILITY: sc.disabled,
         Cause.LABOUR: scores["labour"] >= 1.0,
-        Cause.SCHOOLING: any(m.school in _COSTLY_SCHOOL for m in facts.members),
+        Cause.SCHOOLING: sc.costly_school,
         Cause.LAND: scores["production"] > 0,
-        Cause.SKILLS: bool(able) and not any(m.labour is LabourSkill.SKILLED for m in able),
+        Cause.SKILLS: sc.able > 0 and sc.skilled == 0,
     }
     found = [c for c in p.cause_order if applies.get(c)]
     if not found and income_below and Cause.CAPITAL in p.cause_order:
@@ -148,7 +197,8 @@ def assess(
     facts: HouseholdFacts, p: IdentifyPolicy, line_fen: int, margin: float | None = None
 ) -> Assessment:
     """Score one household and decide: identified, review (民主评议) or not identified."""
-    scores = deprivations(facts, p)
+    sc = _scan(facts.members, p)
+    scores = deprivations(facts, p, sc)
     score = weighted_score(scores, p)
     deprived = score >= p.k
     income = facts.income_fen
@@ -196,7 +246,9 @@ def assess(
     m = p.proposed_exit_margin if margin is None else margin
     exit_ok = income is not None and income >= line_fen * (1 + m) and not deprived
     found = (
-        causes(facts, scores, income_below, p) if decision is not Decision.NOT_IDENTIFIED else []
+        causes(facts, scores, income_below, p, sc)
+        if decision is not Decision.NOT_IDENTIFIED
+        else []
     )
     return Assessment(
         scores=scores,

@@ -20,6 +20,7 @@ from fupin_cli.errors import UsageError
 
 JOURNAL_MODES = ("wal", "delete")
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 128 * 1024
 
 
 class _DryRun(Exception):
@@ -94,6 +95,9 @@ def _open_sqlite(path: Path, journal: str) -> Database:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA journal_mode={journal.upper()}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(
+            f"PRAGMA cache_size=-{CACHE_KIB}"
+        )  # index upkeep of a county import stays in memory
         cur.close()
 
     @event.listens_for(engine, "begin")

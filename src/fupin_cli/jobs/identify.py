@@ -109,8 +109,10 @@ class IdentifyResult:
         )
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out["absent_households"] = dict(sorted(self.absent.items()))
+        tallies = ("households", "persons", "identified", "review", "not_identified")
         out["by_township"] = [
-            {"township": t, **dict(c)} for t, c in sorted(self.by_township.items())
+            {"township": t, **{k: c[k] for k in tallies}}
+            for t, c in sorted(self.by_township.items())
         ]
         return out
 
@@ -330,7 +332,7 @@ def _register(
         if own.fingerprint != fp:
             person_rows.extend(p.row_values(own.id, batch_id) for p in hh.persons)
 
-        assessed_fp = _digest((fp, policy.version, as_of.year, a.decision.key))
+        assessed_fp = _digest(f"{fp}|{policy.version}|{as_of.year}|{a.decision.key}")
         if own.assessed == assessed_fp:
             continue  # same facts, same policy, same round: nothing new to record
         assessments.append(
@@ -459,7 +461,7 @@ def _register(
         "education = excluded.education, school_status = excluded.school_status, "
         "health = excluded.health, labour_skill = excluded.labour_skill, "
         "work_status = excluded.work_status, batch_id = excluded.batch_id",
-        person_rows,
+        sorted(person_rows),  # in key order the primary-key index grows at its end
     )
     executemany(
         conn,
@@ -531,9 +533,14 @@ def _v(member) -> str | None:
     return None if member is None else member.value
 
 
+_encode = json.JSONEncoder(
+    ensure_ascii=False
+).encode  # one encoder: json.dumps(…, ensure_ascii=False) builds one per call
+
+
 def _json(value) -> str:
-    return json.dumps(list(value), ensure_ascii=False)
+    return _encode(list(value))
 
 
-def _digest(value: Any) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()

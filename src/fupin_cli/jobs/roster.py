@@ -159,24 +159,32 @@ class Person:
     labour: LabourSkill
     work: WorkStatus | None
     head_name: str | None
+    stored: tuple = ()  # values(), computed once
+    digest_text: str = ""  # stored, joined: this member's part of the household fingerprint
 
-    def key(self) -> tuple:
+    def __post_init__(self) -> None:
+        self.stored = self.values()
+        self.digest_text = _join(self.stored)
+
+    def values(self) -> tuple:
+        """The stored columns, in person-table order, as plain text (str() of a code is its label)."""
+        e, s, w = self.education, self.school, self.work
         return (
             self.id_number,
             self.name,
-            self.sex.value,
+            str(self.sex),
             self.birth_date.isoformat(),
-            self.relation.value,
-            _v(self.education),
-            _v(self.school),
-            self.health.value,
-            self.labour.value,
-            _v(self.work),
+            str(self.relation),
+            None if e is None else str(e),
+            None if s is None else str(s),
+            str(self.health),
+            str(self.labour),
+            None if w is None else str(w),
         )
 
     def row_values(self, household_id: int, batch_id: int) -> tuple:
-        k = self.key()
-        return (k[0], household_id, *k[1:], batch_id)
+        v = self.stored
+        return (v[0], household_id, *v[1:], batch_id)
 
 
 @dataclass
@@ -208,6 +216,7 @@ class Household:
         self.faults.setdefault(row, (column, reason))
 
     def fingerprint(self, village_id: int) -> str:
+        """A digest of every fact the register keeps of this household and its members."""
         facts = (
             village_id,
             self.group,
@@ -218,12 +227,13 @@ class Household:
             self.is_dibao,
             self.is_wubao,
             self.relocation_zone,
-            tuple(self.flags.get(f) for f in FLAGS),
+            *(self.flags.get(f) for f in FLAGS),
             self.phone,
             self.head_name,
-            tuple(sorted(p.key() for p in self.persons)),
         )
-        return hashlib.blake2b(repr(facts).encode(), digest_size=12).hexdigest()
+        members = sorted(p.digest_text for p in self.persons)
+        text = _join(facts) + "\x1e" + "\x1e".join(members)
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 class Roster:
@@ -281,14 +291,18 @@ def read(
         for k in ("township", "village", "household_no", "name")
         if k in table.columns
     ]
+    person_cols = [table.columns["name"], table.columns["id_number"]]
     current: Household | None = None
     orphans = 0
     for row_no, cells in table.rows:
-        if all(c is None or c == "" or (type(c) is str and c.isspace()) for c in cells):
-            continue
+        n = len(cells)
         if _is_subtotal(cells, mark_cols):
             roster.subtotals += 1
             continue
+        if not any(_filled(cells[i]) for i in person_cols if i < n) and not any(
+            _filled(c) for c in cells
+        ):
+            continue  # a blank row
         roster.rows_read += 1
         raw = pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
         no_cell = cells[no_idx] if no_idx < len(cells) else None
@@ -344,8 +358,7 @@ def read(
                     p["head_name"],
                 )
             )
-            values = household_plan.parse(cells)
-            given = {k: v for k, v in values.items() if v is not None}
+            given = household_plan.parse(cells, given_only=True)
             if given:
                 hh.values.append((row_no, given))
         except RowFault as fault:
@@ -364,12 +377,20 @@ def _id_card(value: Any, header: str) -> IdCard:
 
 
 def _is_subtotal(cells: list[Any], cols: list[int]) -> bool:
+    n = len(cells)
     for i in cols:
-        if i < len(cells):
-            c = cells[i]
-            if type(c) is str and any(m in c for m in SUBTOTAL_MARKS):
-                return True
+        c = cells[i] if i < n else None
+        if type(c) is str and "计" in c and any(m in c for m in SUBTOTAL_MARKS):
+            return True
     return False
+
+
+def _filled(c: Any) -> bool:
+    return not (c is None or c == "" or (type(c) is str and c.isspace()))
+
+
+def _join(values: tuple) -> str:
+    return "\x1f".join("" if v is None else str(v) for v in values)
 
 
 def _check_households(roster: Roster) -> None:
