@@ -1,0 +1,215 @@
+"""fupin assign — cadres, pairing, village work teams and the visit log (结对帮联, 驻村帮扶)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fupin_cli.cli.app import app
+from fupin_cli.cli.options import (
+    AsOfOpt,
+    DryRunOpt,
+    ErrorsOpt,
+    FormatOpt,
+    OutputFormat,
+    PolicyOpt,
+    open_db,
+    parse_as_of,
+    state,
+)
+from fupin_cli.errors import EXIT_DATA
+from fupin_cli.io.output import emit, stderr_console
+from fupin_cli.jobs import assign_cadres, assign_check, assign_pair, assign_teams, assign_visits
+from fupin_cli.jobs.assign_imports import ImportOptions, ImportResult
+from fupin_cli.policyfile import load_policy
+
+assign_app = typer.Typer(
+    help="帮扶 / cadres, pairing, village work teams and the visit log (结对帮联, 驻村帮扶).\n\n"
+    "Import cadres, teams and visits from spreadsheets; 'pair' gives every registered household "
+    "and student a cadre; 'check' lists every gap.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(assign_app, name="assign")
+
+FileArg = Annotated[
+    Path, typer.Argument(help="表格 / the .xlsx or .csv file to import.", dir_okay=False)
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", help="工作表 / sheet name (default: first visible sheet with a header)."
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="csv 编码 / csv encoding (default: detect UTF-8 or GB18030)."),
+]
+
+IMPORT_COLUMNS = [
+    ("rows_read", "读入行 rows read"),
+    ("rows_rejected", "拒收行 rejected"),
+    ("created", "新增 created"),
+    ("updated", "更新 updated"),
+    ("unchanged", "未变 unchanged"),
+]
+
+
+def _import(ctx: typer.Context, job, path, dry_run, errors, sheet, encoding, fmt, title) -> None:
+    say = stderr_console(state(ctx).quiet)
+    opts = ImportOptions(path, dry_run=dry_run, errors=errors, sheet=sheet, encoding=encoding)
+    db = open_db(ctx)
+    try:
+        result: ImportResult = job.run(db, opts)
+    finally:
+        db.dispose()
+    emit(
+        fmt.value,
+        data=result.summary(),
+        rows=[result.summary()],
+        columns=IMPORT_COLUMNS,
+        title=title,
+    )
+    if result.dry_run:
+        say.print("dry run: nothing written", markup=False)
+    if result.errors_file:
+        say.print(
+            f"{result.rows_rejected} row(s) rejected, written to {result.errors_file}; "
+            "fix them there and run again",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_DATA)
+
+
+@assign_app.command("cadres")
+def cadres_command(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRunOpt = False,
+    errors: ErrorsOpt = None,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """导入干部 / import cadres: 姓名, 工号 or 身份证号, 单位, 职级, 所在乡镇, 是否教师, 联系电话, 在岗."""
+    _import(ctx, assign_cadres, file, dry_run, errors, sheet, encoding, fmt, "干部 cadres")
+
+
+@assign_app.command("teams")
+def teams_command(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRunOpt = False,
+    errors: ErrorsOpt = None,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """导入驻村工作队 / import village work teams: 村, 队长, 队长级别, 第一书记, 后盾单位, 联村企业, dates."""
+    _import(ctx, assign_teams, file, dry_run, errors, sheet, encoding, fmt, "工作队 work teams")
+
+
+@assign_app.command("visits")
+def visits_command(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRunOpt = False,
+    errors: ErrorsOpt = None,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """导入民情记录本 / import the visit log: 日期, 干部, 户编号, 类型, 慰问金, 物资, 办实事, 问题."""
+    _import(ctx, assign_visits, file, dry_run, errors, sheet, encoding, fmt, "走访 visits")
+
+
+PAIR_COLUMNS = [
+    ("township", "乡镇 township"),
+    ("households", "贫困户 households"),
+    ("households_paired", "已结对 paired"),
+    ("students", "在校生 students"),
+    ("students_paired", "已结对 paired"),
+]
+
+
+@assign_app.command("pair")
+def pair_command(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    policy: PolicyOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """结对帮联 / give every registered household and student a cadre; keep valid pairs, end the rest."""
+    say = stderr_console(state(ctx).quiet)
+    opts = assign_pair.PairOptions(as_of=parse_as_of(as_of), dry_run=dry_run)
+    pol = load_policy(policy)
+    db = open_db(ctx)
+    try:
+        result = assign_pair.run(db, pol, opts)
+    finally:
+        db.dispose()
+    data = result.summary()
+    emit(fmt.value, data=data, rows=data["by_township"], columns=PAIR_COLUMNS, title="结对 pairing")
+    if fmt is OutputFormat.table:
+        say.print(
+            f"pairs kept {result.pairs_kept}, added {result.pairs_added}, ended {result.pairs_ended}"
+            + (" (dry run: nothing written)" if result.dry_run else ""),
+            markup=False,
+        )
+    if result.problems:
+        for s in result.shortfall:
+            say.print(
+                f"shortfall: {s['township']}: {s['households']} household(s), "
+                f"{s['students']} student(s) without a cadre; import more cadres or raise "
+                "policy assign.capacity",
+                markup=False,
+            )
+        raise typer.Exit(EXIT_DATA)
+
+
+CHECK_COLUMNS = [
+    ("township", "乡镇 township"),
+    ("village", "村 village"),
+    ("label", "问题 gap"),
+    ("subject", "对象 subject"),
+    ("detail", "说明 detail"),
+]
+
+
+@assign_app.command("check")
+def check_command(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    policy: PolicyOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """帮扶缺口 / list every gap: unpaired households and students, over-capacity cadres, teams, visits."""
+    say = stderr_console(state(ctx).quiet)
+    day = parse_as_of(as_of)
+    pol = load_policy(policy)
+    db = open_db(ctx)
+    try:
+        with db.reading() as conn:
+            found = assign_check.gaps(conn, day, pol)
+    finally:
+        db.dispose()
+    counts = assign_check.count_by_rule(found)
+    emit(
+        fmt.value,
+        data={
+            "as_of": day.isoformat(),
+            "counts": counts,
+            "gaps": [g.as_dict() for g in found],
+        },
+        rows=[{**g.as_dict(), "label": f"{g.rule.label} {g.rule.value}"} for g in found],
+        columns=CHECK_COLUMNS,
+        title=f"帮扶缺口 gaps on {day}",
+    )
+    if fmt is OutputFormat.table:
+        summary = ", ".join(f"{rule} {n}" for rule, n in counts.items())
+        say.print(f"{len(found)} gap(s)" + (f": {summary}" if summary else ""), markup=False)
+    if found:
+        raise typer.Exit(EXIT_DATA)

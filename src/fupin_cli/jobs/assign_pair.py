@@ -1,0 +1,194 @@
+"""fupin assign pair: read cadres, households, students and pairs; decide (core.pairing); write.
+
+New pairs start and ended pairs end on ``as_of``; ended pairs stay as history (end_date,
+end_reason). A run with nothing changed writes only its batch row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from fupin_cli.core.codes import CadreRank
+from fupin_cli.core.pairing import Cadre, Household, Pair, PairingPlan, Student, plan_pairs
+from fupin_cli.core.policy import Policy
+from fupin_cli.db.audit import start_batch
+from fupin_cli.db.bulk import executemany
+from fupin_cli.db.engine import Database
+from fupin_cli.jobs.assign_queries import (
+    REGISTERED,
+    STUDENT_LEVELS,
+    current_teams,
+    fetch,
+    marks,
+    team_units,
+)
+
+
+@dataclass
+class PairOptions:
+    as_of: dt.date = field(default_factory=dt.date.today)
+    dry_run: bool = False
+
+
+@dataclass
+class PairResult:
+    as_of: dt.date
+    pairs_kept: int = 0
+    pairs_added: int = 0
+    pairs_ended: int = 0
+    households: int = 0
+    students: int = 0
+    households_unpaired: int = 0
+    students_unpaired: int = 0
+    ended_by_reason: dict[str, int] = field(default_factory=dict)
+    shortfall: list[dict[str, Any]] = field(default_factory=list)
+    by_township: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def problems(self) -> bool:
+        return bool(self.households_unpaired or self.students_unpaired)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "pairs_kept": self.pairs_kept,
+            "pairs_added": self.pairs_added,
+            "pairs_ended": self.pairs_ended,
+            "households": self.households,
+            "students": self.students,
+            "households_unpaired": self.households_unpaired,
+            "students_unpaired": self.students_unpaired,
+            "ended_by_reason": self.ended_by_reason,
+            "shortfall": self.shortfall,
+            "by_township": self.by_township,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class PairingInput:
+    cadres: list[Cadre]
+    households: list[Household]
+    students: list[Student]
+    existing: list[Pair]
+    starts: dict[int, str]  # pairing id -> start_date
+    backing: dict[int, set[int]]  # village id -> backing unit ids of its team in force
+
+
+def read_input(conn: Connection, as_of: dt.date) -> PairingInput:
+    """Everything the pairing decision needs, as plain values."""
+    ranks = {r.value: r for r in CadreRank}
+    cadres = [
+        Cadre(cid, ranks[rank], bool(in_post), bool(teacher), tid, uid)
+        for cid, rank, in_post, teacher, tid, uid in fetch(
+            conn, "SELECT id, rank, in_post, is_teacher, township_id, unit_id FROM cadre"
+        )
+    ]
+    households = [
+        Household(hid, vid, tid)
+        for hid, vid, tid in fetch(
+            conn,
+            "SELECT h.id, h.village_id, v.township_id FROM household h "
+            f"JOIN village v ON v.id = h.village_id WHERE h.status IN ({marks(REGISTERED)})",
+            REGISTERED,
+        )
+    ]
+    students = [
+        Student(pid, hid)
+        for pid, hid in fetch(
+            conn,
+            "SELECT p.id_number, p.household_id FROM person p "
+            f"JOIN household h ON h.id = p.household_id WHERE h.status IN ({marks(REGISTERED)}) "
+            f"AND p.school_status IN ({marks(STUDENT_LEVELS)})",
+            (*REGISTERED, *STUDENT_LEVELS),
+        )
+    ]
+    existing, starts = [], {}
+    for pid, cid, hid, person, start in fetch(
+        conn,
+        "SELECT id, cadre_id, household_id, person_id, start_date FROM pairing "
+        "WHERE end_date IS NULL",
+    ):
+        existing.append(Pair(cid, hid, person, pid))
+        starts[pid] = str(start)
+    teams = current_teams(conn, as_of)
+    units = team_units(conn, [t[0] for t in teams.values()])
+    backing = {vid: units.get(t[0], set()) for vid, t in teams.items()}
+    return PairingInput(cadres, households, students, existing, starts, backing)
+
+
+def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
+    result = PairResult(as_of=opts.as_of, dry_run=opts.dry_run)
+    day = opts.as_of.isoformat()
+    with db.transaction(dry_run=opts.dry_run) as conn:
+        batch = start_batch(
+            conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
+        )
+        given = read_input(conn, opts.as_of)
+        plan = plan_pairs(
+            given.cadres,
+            given.households,
+            given.students,
+            given.existing,
+            policy.assign.capacity,
+            given.backing,
+        )
+        executemany(
+            conn,
+            "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, batch_id) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.cadre_id, p.household_id, p.person_id, p.kind, day, batch.id) for p in plan.add],
+        )
+        executemany(
+            conn,
+            "UPDATE pairing SET end_date = ?, end_reason = ? WHERE id = ?",
+            [
+                (max(day, given.starts[e.pair.id]), e.reason.value, e.pair.id)
+                for e in plan.end
+                if e.pair.id is not None
+            ],
+        )
+        _tally(conn, given, plan, result)
+        counts = result.summary()
+        counts.pop("by_township")
+        batch.finish(counts, outcome="data_problems" if result.problems else "ok")
+    return result
+
+
+def _tally(conn: Connection, given: PairingInput, plan: PairingPlan, result: PairResult) -> None:
+    names = dict(fetch(conn, "SELECT id, name FROM township"))
+    result.pairs_kept, result.pairs_added = len(plan.keep), len(plan.add)
+    result.pairs_ended = len(plan.end)
+    result.ended_by_reason = dict(sorted(Counter(e.reason.value for e in plan.end).items()))
+    result.households, result.students = len(given.households), len(given.students)
+    result.households_unpaired = len(plan.unpaired_households)
+    result.students_unpaired = len(plan.unpaired_students)
+    result.shortfall = [
+        {"township": names.get(tid, str(tid)), "households": h, "students": s}
+        for tid, (h, s) in plan.shortfall.items()
+    ]
+    town = {h.id: h.township_id for h in given.households}
+    tally: dict[int, Counter] = {}
+    for h in given.households:
+        tally.setdefault(h.township_id, Counter())["households"] += 1
+    for s in given.students:
+        tally.setdefault(town[s.household_id], Counter())["students"] += 1
+    for tid, (h, s) in plan.shortfall.items():
+        tally[tid]["households_unpaired"] += h
+        tally[tid]["students_unpaired"] += s
+    result.by_township = [
+        {
+            "township": names.get(tid, str(tid)),
+            "households": c["households"],
+            "households_paired": c["households"] - c["households_unpaired"],
+            "students": c["students"],
+            "students_paired": c["students"] - c["students_unpaired"],
+        }
+        for tid, c in sorted(tally.items())
+    ]
