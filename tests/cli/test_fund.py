@@ -1,0 +1,695 @@
+"""fupin fund end to end: a county registered with `fupin identify`, real workbooks written here,
+a real SQLite file, exact exit codes, one-line errors and the json contracts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from factories import small_county, write_csv, write_xlsx
+
+FUND_HEADERS = [
+    "日期",
+    "渠道",
+    "类型",
+    "金额(元)",
+    "乡镇",
+    "村",
+    "项目",
+    "户编号",
+    "用途",
+    "文号",
+    "冲销文号",
+    "拨付文号",
+]
+LOAN_HEADERS = [
+    "户编号",
+    "身份证号",
+    "银行",
+    "金额(元)",
+    "发放日期",
+    "期限(月)",
+    "利率",
+    "用途",
+    "状态",
+]
+PROJECT_HEADERS = ["乡镇", "村", "项目名称", "产业", "规模", "单位", "开始日期"]
+IMPORT_KEYS = {
+    "rows_read",
+    "rows_rejected",
+    "errors_file",
+    "entries_added",
+    "unchanged",
+    "written",
+    "dry_run",
+    "partial",
+}
+FEN = 100
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory) -> Path:
+    """漳江镇/桃花村 (poor, 1000 agricultural people), 漳江镇/枫树村 (not poor, 1500),
+    陬市镇/金盆村 (poor, 800); H1 (桃花村), H3 and H6 (金盆村) identified, H2 not — registered
+    through the real `fupin identify`, once per module."""
+    from conftest import Cli
+
+    tmp = tmp_path_factory.mktemp("county")
+    cli = Cli(tmp / "county.db")
+    roster, villages = small_county(tmp)
+    result = cli("identify", roster, "--villages", villages, "--as-of", "2016-09-30")
+    assert result.exit_code == 0, result.stderr
+    return cli.db
+
+
+@pytest.fixture
+def county(cli, county_db):
+    shutil.copy(county_db, cli.db)
+    return cli
+
+
+def e(date, channel, kind, amount, doc, **cells: Any) -> dict[str, Any]:
+    """A ledger row: e("2016-03-01", "财政投入", "到位", 100000, "R1", 村="桃花村", 用途=…)."""
+    return {"日期": date, "渠道": channel, "类型": kind, "金额(元)": amount, "文号": doc, **cells}
+
+
+def fund_file(path: Path, rows, headers=FUND_HEADERS) -> Path:
+    if path.suffix == ".csv":
+        return write_csv(path, rows, headers)
+    return write_xlsx(path, rows, headers, sheet="资金台账", title="桃源县扶贫资金台账")
+
+
+def errors_of(path) -> list[dict[str, Any]]:
+    rows = list(load_workbook(path)["错误行"].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def one_line(result) -> str:
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def entries(cli) -> list[str]:
+    return [r[0] for r in cli.sql("SELECT doc_no FROM fund_entry ORDER BY id")]
+
+
+def batches(cli, command: str) -> list[tuple[str, dict]]:
+    rows = cli.sql("SELECT outcome, counts FROM batch WHERE command = ? ORDER BY id", (command,))
+    return [(o, json.loads(c)) for o, c in rows]
+
+
+def fund_import(cli, path, *args, code=0) -> dict[str, Any]:
+    result = cli("fund", "import", path, *args, "--format", "json")
+    assert result.exit_code == code, result.stderr + result.stdout
+    return json.loads(result.stdout)
+
+
+BASIC = [
+    e("2016-03-01", "财政投入", "到位", 100000, "桃财〔2016〕1号"),
+    e("2016-03-02", "fiscal", "拨付", "8万", "桃财〔2016〕2号", 村="桃花村", 用途="产业发展"),
+    e("2016-03-03", "", "支出", 30000, "桃支〔2016〕1号", 拨付文号="桃财〔2016〕2号"),
+]
+
+
+# -- fund import ------------------------------------------------------------------------------
+
+
+def test_import_applies_rows_in_file_order(county, tmp_path):
+    out = fund_import(county, fund_file(tmp_path / "fund.xlsx", BASIC))
+    assert set(out) == IMPORT_KEYS
+    assert out["rows_read"] == 3 and out["entries_added"] == 3 and out["rows_rejected"] == 0
+    assert out["errors_file"] is None and out["written"] is True
+    rows = county.sql(
+        "SELECT doc_no, date, channel, kind, amount_fen, village_id IS NOT NULL, purpose, "
+        "allocation_doc FROM fund_entry ORDER BY id"
+    )
+    assert rows == [
+        ("桃财〔2016〕1号", "2016-03-01", "fiscal", "receipt", 10_000_000, 0, None, None),
+        ("桃财〔2016〕2号", "2016-03-02", "fiscal", "allocation", 8_000_000, 1, "产业发展", None),
+        ("桃支〔2016〕1号", "2016-03-03", "fiscal", "disbursement", 3_000_000, 1, "产业发展",
+         "桃财〔2016〕2号"),
+    ]  # fmt: skip
+    assert batches(county, "fund import")[0][0] == "ok"
+
+
+def test_reimport_same_file_skips_unchanged_rows(county, tmp_path):
+    path = fund_file(tmp_path / "fund.xlsx", BASIC)
+    fund_import(county, path)
+    out = fund_import(county, path)
+    assert (out["entries_added"], out["unchanged"], out["rows_rejected"]) == (0, 3, 0)
+    assert len(entries(county)) == 3
+
+
+def test_reused_doc_with_other_content_is_a_row_fault(county, tmp_path):
+    fund_import(county, fund_file(tmp_path / "fund.xlsx", BASIC))
+    changed = [BASIC[0], {**BASIC[1], "金额(元)": 90000}]
+    out = fund_import(county, fund_file(tmp_path / "again.xlsx", changed), code=1)
+    assert (out["unchanged"], out["rows_rejected"], out["entries_added"]) == (1, 1, 0)
+    [err] = errors_of(tmp_path / "again.errors.xlsx")
+    assert err["行号"] == 4 and err["列"] == "文号"
+    assert "already recorded with other content (金额(元) 80,000.00 ≠ 90,000.00)" in err["原因"]
+
+
+def test_overdraw_in_a_file_writes_nothing_but_the_error_file(county, tmp_path):
+    rows = [*BASIC, e("2016-03-05", "财政投入", "拨付", 50000, "A2", 村="金盆村", 用途="基础设施")]
+    path = fund_file(tmp_path / "fund.xlsx", rows)
+    before = county.dump()
+    result = county("fund", "import", path, "--format", "json")
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["rows_rejected"] == 1 and out["entries_added"] == 0 and out["written"] is False
+    assert out["errors_file"] == str(tmp_path / "fund.errors.xlsx")
+    assert county.dump() == before
+    assert batches(county, "fund import")[0][0] == "data_problems"
+    [err] = errors_of(tmp_path / "fund.errors.xlsx")
+    assert (err["行号"], err["列"], err["文号"]) == (6, "金额(元)", "A2")  # title row, header
+    assert err["原因"] == (
+        "拨付 A2 of 50,000.00 yuan exceeds the available balance of 财政投入: available "
+        "20,000.00 yuan, short by 30,000.00 yuan; record the receipt first or allocate less"
+    )
+    assert "1 row(s) rejected, nothing was written" in result.stderr
+
+
+def test_partial_writes_the_good_rows(county, tmp_path):
+    rows = [
+        e("2016-03-01", "社会帮扶", "到位", 1000, "S1"),
+        e("2016-03-02", "社会帮扶", "拨付", 5000, "S2", 村="枫树村", 用途="教育"),  # overdraw
+        e("2016-03-03", "社会帮扶", "拨付", 400, "S3", 村="枫树村", 用途="教育"),
+        e("2016-03-04", "社会帮扶", "拨付", 100, "S4", 村="无此村", 用途="教育"),
+        e("2016-03-04", "社会帮扶", "拨付", 100, "S5", 村="枫树村", 用途="行政经费"),
+        e("2016/3/5", "社会帮扶", "到位", "abc", "S6"),
+    ]
+    path = fund_file(tmp_path / "fund.csv", rows)
+    out = fund_import(county, path, "--partial", code=1)
+    assert (out["rows_read"], out["rows_rejected"], out["entries_added"]) == (6, 4, 2)
+    assert entries(county) == ["S1", "S3"]
+    errors = {r["文号"]: r for r in _csv_errors(tmp_path / "fund.errors.csv")}
+    assert errors["S2"]["列"] == "金额(元)" and "short by 4,000.00 yuan" in errors["S2"]["原因"]
+    assert errors["S4"]["列"] == "村" and "no village '无此村'" in errors["S4"]["原因"]
+    assert errors["S5"]["列"] == "用途" and "banned purpose" in errors["S5"]["原因"]
+    assert errors["S6"]["列"] == "金额(元)" and "not an amount of money" in errors["S6"]["原因"]
+
+
+def _csv_errors(path):
+    import csv
+
+    with path.open(encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_duplicate_doc_in_one_file_and_missing_references(county, tmp_path):
+    rows = [
+        e("2016-03-01", "财政投入", "到位", 100, "R1"),
+        e("2016-03-01", "财政投入", "到位", 100, "R1"),
+        e("2016-03-02", "", "支出", 10, "D1", 拨付文号="NOPE"),
+        e("2016-03-02", "", "冲销", 10, "X1"),
+        e("2016-03-02", "财政投入", "拨付", 10, "A1", 村="桃花村"),
+    ]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
+    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    assert reasons == {
+        (4, "文号"): "文号 R1 is already given in row 3",
+        (5, "拨付文号"): "allocation NOPE is not in the ledger; record it first",
+        (6, "冲销文号"): "a 冲销 (reversal) names the 文号 it cancels in 冲销文号",
+        (7, "用途"): "a 拨付 (allocation) needs a 用途 (purpose)",
+    }
+
+
+def test_unreadable_file_exits_2_and_writes_nothing(county, tmp_path):
+    bogus = tmp_path / "fund.xlsx"
+    bogus.write_bytes(b"not a workbook")
+    before = county.dump(but=())
+    result = county("fund", "import", bogus)
+    assert result.exit_code == 2
+    assert "cannot be read as a spreadsheet" in one_line(result)
+    assert county.dump(but=()) == before
+    missing = county("fund", "import", tmp_path / "none.xlsx")
+    assert missing.exit_code == 2 and "file not found" in one_line(missing)
+    no_header = write_xlsx(tmp_path / "h.xlsx", [{"日期": "2016-01-01"}], ["日期", "金额(元)"])
+    result = county("fund", "import", no_header)
+    assert result.exit_code == 2 and "required column(s)" in one_line(result)
+
+
+def test_dry_run_writes_nothing(county, tmp_path):
+    before = county.dump(but=())
+    out = fund_import(county, fund_file(tmp_path / "f.xlsx", BASIC), "--dry-run")
+    assert out["entries_added"] == 3 and out["dry_run"] is True and out["written"] is False
+    assert county.dump(but=()) == before
+
+
+def test_household_and_project_targets(county, tmp_path):
+    projects = write_xlsx(
+        tmp_path / "projects.xlsx",
+        [{"乡镇": "陬市镇", "村": "金盆村", "项目名称": "油茶基地", "产业": "油茶", "规模": 3100,
+          "单位": "亩", "开始日期": "2016-02-01"}],
+        PROJECT_HEADERS,
+    )  # fmt: skip
+    assert county("fund", "projects", projects).exit_code == 0
+    rows = [
+        e("2016-03-01", "财政投入", "到位", 100000, "R1"),
+        e("2016-03-02", "财政投入", "拨付", 20000, "A1", 项目="油茶基地", 用途="产业发展"),
+        e("2016-03-02", "财政投入", "拨付", 3000, "A2", 户编号="H6", 用途="住房"),
+        e("2016-03-02", "财政投入", "拨付", 3000, "A3", 村="桃花村", 户编号="H6", 用途="住房"),
+    ]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows), "--partial", code=1)
+    got = county.sql(
+        "SELECT f.doc_no, v.name, p.name, h.household_no FROM fund_entry f "
+        "JOIN village v ON v.id = f.village_id LEFT JOIN project p ON p.id = f.project_id "
+        "LEFT JOIN household h ON h.id = f.household_id ORDER BY f.id"
+    )
+    assert got == [("A1", "金盆村", "油茶基地", None), ("A2", "金盆村", None, "H6")]
+    [err] = errors_of(tmp_path / "f.errors.xlsx")
+    assert err["列"] == "户编号" and "is in 陬市镇/金盆村, not 漳江镇/桃花村" in err["原因"]
+
+
+# -- fund add: refusals, reversals, purpose changes -----------------------------------------------
+
+
+def add(cli, *args):
+    return cli("fund", "add", *args, "--format", "json")
+
+
+def seed(cli):
+    for args in (
+        ("--channel", "财政投入", "--kind", "到位", "--amount", "10万", "--doc", "R1"),
+        ("--channel", "fiscal", "--kind", "allocation", "--amount", "80000", "--doc", "A1",
+         "--village", "430725101201", "--purpose", "产业发展"),
+    ):  # fmt: skip
+        result = add(cli, *args, "--date", "2016-03-01")
+        assert result.exit_code == 0, result.stderr
+
+
+def test_add_records_one_entry_and_reports_balances(county):
+    seed(county)
+    result = add(county, "--kind", "支出", "--amount", "30,000", "--allocation", "A1",
+                 "--date", "2016-03-02", "--doc", "D1")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "added" and out["amount"] == 30_000 * FEN
+    assert out["village"] == "漳江镇/桃花村" and out["purpose"] == "产业发展"
+    assert out["available"] == 20_000 * FEN and out["allocation_available"] == 50_000 * FEN
+    again = add(county, "--kind", "支出", "--amount", "30000", "--allocation", "A1",
+                "--date", "2016-03-02", "--doc", "D1")  # fmt: skip
+    assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "unchanged"
+    assert entries(county) == ["R1", "A1", "D1"]
+
+
+def test_overdraw_refused_exit_1_one_line_nothing_written_but_the_batch(county):
+    seed(county)
+    before = county.dump()
+    result = add(county, "--channel", "财政投入", "--kind", "拨付", "--amount", "9万",
+                 "--village", "金盆村", "--purpose", "基础设施", "--date", "2016-04-01",
+                 "--doc", "A9")  # fmt: skip
+    assert result.exit_code == 1
+    assert one_line(result) == (
+        "fupin: error: refused: 拨付 A9 of 90,000.00 yuan exceeds the available balance of "
+        "财政投入: available 20,000.00 yuan, short by 70,000.00 yuan; record the receipt first "
+        "or allocate less"
+    )
+    assert result.stdout == ""
+    assert county.dump() == before
+    outcome, counts = batches(county, "fund add")[-1]
+    assert outcome == "refused" and "short by 70,000.00 yuan" in counts["refused"]
+
+
+def test_disbursement_beyond_its_allocation_refused(county):
+    seed(county)
+    result = add(county, "--kind", "disbursement", "--amount", "80000.01", "--allocation", "A1",
+                 "--date", "2016-03-02", "--doc", "D1")  # fmt: skip
+    assert result.exit_code == 1
+    assert "available 80,000.00 yuan, short by 0.01 yuan" in one_line(result)
+    assert entries(county) == ["R1", "A1"]
+
+
+def test_banned_purpose_refused(county):
+    seed(county)
+    result = add(county, "--channel", "fiscal", "--kind", "allocation", "--amount", "100",
+                 "--village", "桃花村", "--purpose", "购置车辆", "--date", "2016-03-02",
+                 "--doc", "A2")  # fmt: skip
+    assert result.exit_code == 1
+    assert "用途 购置车辆 is a banned purpose" in one_line(result)
+    assert batches(county, "fund add")[-1][0] == "refused"
+
+
+def test_reversal_in_whole_or_part(county):
+    seed(county)
+    result = add(county, "--kind", "冲销", "--amount", "30000", "--reverses", "A1",
+                 "--date", "2016-03-05", "--doc", "X1")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["available"] == 50_000 * FEN and out["village"] == "漳江镇/桃花村"
+    over = add(county, "--kind", "冲销", "--amount", "50000.01", "--reverses", "A1",
+               "--date", "2016-03-05", "--doc", "X2")  # fmt: skip
+    assert over.exit_code == 1
+    assert "what is left of A1 to reverse: available 50,000.00 yuan" in one_line(over)
+    bal = county.json("fund", "balance", "--by", "village")
+    [village] = [r for r in bal["rows"] if r["village"] == "漳江镇/桃花村"]
+    assert village["allocated"] == 50_000 * FEN and village["available"] == 50_000 * FEN
+
+
+def test_purpose_change_is_a_reversal_plus_a_new_allocation(county):
+    seed(county)
+    spend = add(county, "--kind", "支出", "--amount", "1000", "--allocation", "A1",
+                "--purpose", "基础设施", "--date", "2016-03-02", "--doc", "D1")  # fmt: skip
+    assert spend.exit_code == 1 and "purpose is unchanged" in one_line(spend)
+    for args in (
+        ("--kind", "冲销", "--amount", "20000", "--reverses", "A1", "--doc", "X1"),
+        ("--channel", "fiscal", "--kind", "拨付", "--amount", "20000", "--village", "桃花村",
+         "--purpose", "基础设施", "--doc", "A2"),
+    ):  # fmt: skip
+        assert add(county, *args, "--date", "2016-03-03").exit_code == 0
+    by_purpose = county.json("fund", "balance", "--by", "purpose")
+    assert {r["purpose"]: r["allocated"] for r in by_purpose["rows"]} == {
+        "产业发展": 60_000 * FEN,
+        "基础设施": 20_000 * FEN,
+        "(无用途 none)": 0,
+    }
+    assert by_purpose["total"]["allocated"] == 80_000 * FEN
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--kind", "捐款"), "--kind 捐款: '捐款' is not a valid 类型"),
+        (("--amount", "many"), "--amount many: 'many' is not an amount of money"),
+        (("--date", "2016-02-30"), "--date 2016-02-30: impossible date"),
+        (("--village", "无此村"), "--village: no village '无此村'"),
+        (("--channel", "银行"), "--channel 银行: '银行' is not a valid 渠道"),
+    ],
+)
+def test_add_usage_errors_exit_2_write_nothing(county, args, words):
+    base = {"--channel": "fiscal", "--kind": "receipt", "--amount": "100",
+            "--date": "2016-03-01", "--doc": "R1"}  # fmt: skip
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    before = county.dump(but=())
+    result = add(county, *[x for kv in base.items() for x in kv])
+    assert result.exit_code == 2
+    assert words in one_line(result)
+    assert county.dump(but=()) == before
+
+
+def test_ledger_triggers_refuse_update_and_delete(county):
+    seed(county)
+    with sqlite3.connect(county.db) as conn:
+        for sql in (
+            "UPDATE fund_entry SET amount_fen = 1 WHERE doc_no = 'A1'",
+            "DELETE FROM fund_entry WHERE doc_no = 'A1'",
+        ):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(sql)
+    assert county.scalar("SELECT amount_fen FROM fund_entry WHERE doc_no = 'A1'") == 8_000_000
+
+
+# -- balance ----------------------------------------------------------------------------------
+
+
+def test_balance_json_contract_in_fen(county, tmp_path):
+    rows = [
+        *BASIC,
+        e("2017-01-05", "社会帮扶", "到位", 5000, "S1"),
+        e("2017-01-06", "", "冲销", 1000, "X1", 冲销文号="桃支〔2016〕1号"),
+    ]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows))
+    out = county.json("fund", "balance")
+    assert set(out) == {"year", "by", "rows", "total"} and out["by"] == "channel"
+    fiscal = out["rows"][0]
+    assert fiscal == {
+        "channel": "财政投入",
+        "channel_key": "fiscal",
+        "received": 10_000_000,
+        "allocated": 8_000_000,
+        "disbursed": 2_900_000,
+        "available": 2_000_000,
+    }
+    assert [r["channel_key"] for r in out["rows"]] == [
+        "fiscal", "integrated", "self_raised", "credit", "social"
+    ]  # fmt: skip
+    assert out["total"]["received"] == 10_500_000
+    y2016 = county.json("fund", "balance", "--year", "2016")
+    assert y2016["year"] == 2016 and y2016["rows"][0]["disbursed"] == 3_000_000
+    assert y2016["total"]["received"] == 10_000_000
+    y2017 = county.json("fund", "balance", "--year", "2017")
+    assert y2017["rows"][0]["received"] == 0 and y2017["rows"][0]["available"] == 2_000_000
+    assert y2017["rows"][0]["disbursed"] == -100_000  # the reversal, in its own year
+    table = county("fund", "balance", "--by", "village")
+    assert table.exit_code == 0 and "漳江镇/桃花村" in table.stdout and "51,000.00" in table.stdout
+    bad = county("fund", "balance", "--by", "township")
+    assert bad.exit_code == 2
+
+
+# -- check ------------------------------------------------------------------------------------
+
+# Fiscal 6 yuan × 3,300 agricultural people = 19,800; integrated ≥ 20% of 500,000; both poor
+# villages 80,000 of 产业发展 and a 一事一议 entry; loans ≤ 10 × a 10,000 risk pool.
+PASSING = [
+    e("2016-01-10", "财政投入", "到位", 200000, "F1"),
+    e("2016-01-10", "项目整合", "涉农资金总额", 500000, "T1"),
+    e("2016-01-10", "项目整合", "到位", 100000, "I1"),
+    e("2016-01-10", "社会帮扶", "到位", 200000, "S0"),
+    e("2016-02-01", "社会帮扶", "拨付", 80000, "A1", 村="桃花村", 用途="产业发展"),
+    e("2016-02-01", "社会帮扶", "拨付", 80000, "A2", 乡镇="陬市镇", 村="金盆村", 用途="产业发展"),
+    e("2016-02-02", "群众自筹", "到位", 5000, "Z1", 村="桃花村", 用途="基础设施"),
+    e("2016-02-02", "一事一议", "到位", 5000, "Z2", 村="金盆村", 用途="基础设施"),
+    e("2016-02-03", "银行贷款", "到位", 10000, "K1", 用途="风险补偿金"),
+]
+
+
+def checked(cli, *args, code):
+    result = cli("fund", "check", *args, "--format", "json")
+    assert result.exit_code == code, result.stderr + result.stdout
+    return json.loads(result.stdout)
+
+
+def broken(out) -> list[tuple[str, str]]:
+    return [(r["rule"], r["subject"]) for r in out["rules"] if not r["ok"]]
+
+
+def loan_row(cli, borrower_name="张三", household="H1", amount=50000, **cells) -> dict:
+    borrower = cli.scalar("SELECT id_number FROM person WHERE name = ?", (borrower_name,))
+    return {
+        "户编号": household,
+        "身份证号": borrower,
+        "银行": "桃源县农商银行",
+        "金额(元)": amount,
+        "发放日期": "2016-05-01",
+        "期限(月)": 36,
+        "利率": "4.35%",
+        "用途": "养殖",
+        "状态": "正常",
+        **cells,
+    }
+
+
+def test_check_passes_with_the_json_contract(county, tmp_path):
+    fund_import(county, fund_file(tmp_path / "f.xlsx", PASSING))
+    loans = write_xlsx(tmp_path / "loans.xlsx", [loan_row(county)], LOAN_HEADERS)
+    assert county("fund", "loans", loans).exit_code == 0
+    out = checked(county, code=0)  # default year: the ledger's latest
+    assert out["year"] == 2016 and out["ok"] is True and broken(out) == []
+    for rule in out["rules"]:
+        assert {"rule", "subject", "value", "threshold", "ok"} <= set(rule)
+    first = {(r["rule"], r["subject"]): r for r in out["rules"]}
+    fiscal = first[("fiscal_per_agri_person", "county")]
+    assert (fiscal["value"], fiscal["threshold"]) == (20_000_000, 6 * 3300 * FEN)
+    integrated = first[("integrated_share", "county")]
+    assert (integrated["value"], integrated["threshold"]) == (10_000_000, 10_000_000)
+    leverage = first[("loan_leverage", "county")]
+    assert (leverage["value"], leverage["threshold"], leverage["op"]) == (
+        5_000_000, 10_000_000, "<="
+    )  # fmt: skip
+    assert first[("village_industry", "陬市镇/金盆村")]["value"] == 8_000_000
+    assert first[("self_raised_village", "漳江镇/桃花村")]["value"] == 1
+    assert [r["subject"] for r in out["rules"] if r["rule"] == "channel_not_overdrawn"] == [
+        "财政投入", "项目整合", "群众自筹", "银行贷款", "社会帮扶"
+    ]  # fmt: skip
+    table = county("fund", "check")
+    assert table.exit_code == 0 and "贫困村产业资金" in table.stdout
+
+
+def _without(doc):
+    return [r for r in PASSING if r["文号"] != doc]
+
+
+def _with(doc, **changes):
+    return [({**r, **changes} if r["文号"] == doc else r) for r in PASSING]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (_with("F1", **{"金额(元)": 19799.99}), [("fiscal_per_agri_person", "county")]),
+        (_with("I1", **{"金额(元)": 99999.99}), [("integrated_share", "county")]),
+        (_without("T1"), [("integrated_share", "county")]),
+        (_with("A2", **{"金额(元)": 79999.99}), [("village_industry", "陬市镇/金盆村")]),
+        (_with("A1", 用途="基础设施"), [("village_industry", "漳江镇/桃花村")]),
+        (_without("Z2"), [("self_raised_village", "陬市镇/金盆村")]),
+        (_with("K1", 用途="产业发展"), [("loan_leverage", "county")]),
+        # money that arrives in 2017 cannot pay for a 2016 allocation
+        ([e("2017-01-02", "群众自筹", "到位", 100, "S1"), *PASSING,
+          e("2016-12-01", "群众自筹", "拨付", 10100, "S2", 村="枫树村", 用途="教育")],
+         [("channel_not_overdrawn", "群众自筹")]),
+        # a 2016 reversal of an allocation whose spending was only un-done in 2017
+        ([*PASSING, e("2016-03-01", "财政投入", "拨付", 100, "S2", 村="枫树村", 用途="教育"),
+          e("2016-11-01", "", "支出", 100, "S3", 拨付文号="S2"),
+          e("2017-02-01", "", "冲销", 100, "S4", 冲销文号="S3"),
+          e("2016-12-01", "", "冲销", 100, "S5", 冲销文号="S2")],
+         [("village_not_overdrawn", "漳江镇/枫树村")]),
+    ],
+)  # fmt: skip
+def test_each_check_rule_fails(county, tmp_path, rows, expected):
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows))
+    loans = write_xlsx(tmp_path / "loans.xlsx", [loan_row(county)], LOAN_HEADERS)
+    assert county("fund", "loans", loans).exit_code == 0
+    out = checked(county, "--year", "2016", code=1)
+    assert out["ok"] is False and broken(out) == expected
+    result = county("fund", "check", "--year", "2016")
+    assert result.exit_code == 1 and result.stderr.strip().endswith("broken for 2016")
+
+
+def test_check_on_an_empty_ledger_breaks_the_money_rules(county):
+    out = checked(county, "--year", "2016", code=1)
+    assert ("fiscal_per_agri_person", "county") in broken(out)
+    assert ("loan_leverage", "county") not in broken(out)
+
+
+def test_check_with_a_county_policy(county, tmp_path):
+    fund_import(county, fund_file(tmp_path / "f.xlsx", PASSING))
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[policy]\nversion = "县2016"\n[fund]\nvillage_industry_min_yuan = 90000\n')
+    out = checked(county, "--policy", policy, code=1)
+    assert out["policy_version"] == "县2016"
+    assert broken(out) == [
+        ("village_industry", "漳江镇/桃花村"),
+        ("village_industry", "陬市镇/金盆村"),
+    ]
+
+
+# -- loans and projects -----------------------------------------------------------------------
+
+
+def test_loans_import_checks_every_loan_rule(county, tmp_path):
+    rows = [
+        loan_row(county),
+        loan_row(county, "李四", amount=50000.01),
+        loan_row(county, "吴九", "H6", **{"期限(月)": 37}),
+        loan_row(county, "赵六", "H3"),  # born 1940: 76
+        loan_row(county, "吴小", "H6"),  # born 2005: 11
+        loan_row(county, "王五", "H2"),  # not identified
+        loan_row(county, "吴九", "H1"),  # not a member of H1
+        loan_row(county, "吴九", "H6", 用途="建房", 银行="另一银行"),
+    ]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, LOAN_HEADERS)
+    result = county("fund", "loans", path, "--format", "json")
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert (out["rows_read"], out["rows_rejected"], out["loans_added"]) == (8, 7, 0)
+    assert county.scalar("SELECT count(*) FROM loan") == 0
+    reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    assert reasons[3] == (
+        "金额(元)",
+        "loan rule broken: amount 50,000.01 yuan is above the limit of 50,000.00 yuan",
+    )
+    assert reasons[4] == ("期限(月)", "loan rule broken: term 37 months is above the limit of 36")
+    assert reasons[5][0] == "身份证号" and "is 76 at the start date" in reasons[5][1]
+    assert reasons[6][0] == "身份证号" and "is 11 at the start date" in reasons[6][1]
+    assert reasons[7][0] == "户编号" and "not a registered poor household" in reasons[7][1]
+    assert reasons[8][0] == "身份证号" and "not a registered member" in reasons[8][1]
+    assert reasons[9][0] == "用途" and "not a production purpose" in reasons[9][1]
+
+
+def test_loans_partial_rate_and_status_update(county, tmp_path):
+    rows = [loan_row(county, 利率=4.35), loan_row(county, "吴九", "H6", 利率="4.35")]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, LOAN_HEADERS)
+    assert county.json("fund", "loans", path)["loans_added"] == 2
+    assert county.sql("SELECT rate_bp, status, amount_fen FROM loan ORDER BY id") == [
+        (435, "正常", 5_000_000),
+        (435, "正常", 5_000_000),
+    ]
+    again = county.json("fund", "loans", path)
+    assert (again["loans_added"], again["loans_updated"], again["unchanged"]) == (0, 0, 2)
+    repaid = write_xlsx(tmp_path / "l2.xlsx", [loan_row(county, 状态="已还")], LOAN_HEADERS)
+    assert county.json("fund", "loans", repaid)["loans_updated"] == 1
+    assert county.sql("SELECT status FROM loan ORDER BY id") == [("已还",), ("正常",)]
+
+
+def test_projects_import_and_update(county, tmp_path):
+    def project(**cells):
+        return {"乡镇": "陬市镇", "村": "金盆村", "项目名称": "油茶基地", "产业": "油茶",
+                "规模": 3100, "单位": "亩", "开始日期": "2016-02-01", **cells}  # fmt: skip
+
+    path = write_xlsx(tmp_path / "p.xlsx", [project(), project(村="无此村")], PROJECT_HEADERS)
+    result = county("fund", "projects", path, "--partial", "--format", "json")
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert (out["projects_added"], out["rows_rejected"]) == (1, 1)
+    assert county.sql("SELECT name, industry, scale, scale_unit, start_date FROM project") == [
+        ("油茶基地", "油料", 3100.0, "亩", "2016-02-01")
+    ]
+    bigger = write_xlsx(tmp_path / "p2.xlsx", [project(规模=3500)], PROJECT_HEADERS)
+    assert county.json("fund", "projects", bigger)["projects_updated"] == 1
+    assert county.scalar("SELECT scale FROM project") == 3500.0
+
+
+# -- the public notice ------------------------------------------------------------------------
+
+
+def test_notice_workbook(county, tmp_path):
+    projects = write_xlsx(
+        tmp_path / "projects.xlsx",
+        [{"乡镇": "陬市镇", "村": "金盆村", "项目名称": "油茶基地", "产业": "油茶", "规模": 3100,
+          "单位": "亩", "开始日期": "2016-02-01"}],
+        PROJECT_HEADERS,
+    )  # fmt: skip
+    assert county("fund", "projects", projects).exit_code == 0
+    rows = [
+        e("2016-01-10", "财政投入", "到位", 200000, "F1"),
+        e("2016-02-01", "财政投入", "拨付", 80000, "A1", 项目="油茶基地", 用途="产业发展"),
+        e("2016-02-05", "", "支出", 12345.67, "D1", 拨付文号="A1"),
+        e("2016-02-06", "", "冲销", 345.67, "X1", 冲销文号="D1"),
+        e("2016-02-07", "社会帮扶", "到位", 1000, '=HYPERLINK("x")', 村="金盆村"),
+        e("2016-02-01", "财政投入", "拨付", 1000, "A9", 村="桃花村", 用途="教育"),
+    ]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows))
+    out = tmp_path / "notice.xlsx"
+    result = county("fund", "notice", "--village", "430725102201", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["资金公示", "项目", "汇总"]
+    ws = wb["资金公示"]
+    table = list(ws.iter_rows(values_only=True))
+    assert table[0] == (
+        "日期", "文号", "资金来源", "类型", "金额(元)", "用途", "项目", "户编号", "冲销/拨付文号"
+    )  # fmt: skip
+    assert [r[1:7] for r in table[1:]] == [
+        ("A1", "财政投入", "拨付", 80000, "产业发展", "油茶基地"),
+        ("D1", "财政投入", "支出", 12345.67, "产业发展", "油茶基地"),
+        ("X1", "财政投入", "冲销", -345.67, "产业发展", "油茶基地"),
+        ('\'=HYPERLINK("x")', "社会帮扶", "到位", 1000, None, None),
+    ]
+    assert ws["E2"].number_format == "#,##0.00" and ws["A2"].is_date
+    assert table[1][0].date().isoformat() == "2016-02-01"
+    assert ws.freeze_panes == "A2"
+    assert list(wb["项目"].iter_rows(values_only=True))[1] == (
+        "油茶基地", "油料", 3100, "亩", table[1][0], 80000
+    )  # fmt: skip
+    summary = list(wb["汇总"].iter_rows(values_only=True))
+    assert summary[1:] == [("财政投入", 0, 80000, 12000, 68000), ("社会帮扶", 1000, 0, 0, 0)]
+    by_name = county("fund", "notice", "--village", "金盆村", "-o", tmp_path / "n2.xlsx")
+    assert by_name.exit_code == 0
+    unknown = county("fund", "notice", "--village", "无此村", "-o", tmp_path / "n3.xlsx")
+    assert unknown.exit_code == 2 and "no village '无此村'" in one_line(unknown)
+    assert not (tmp_path / "n3.xlsx").exists()
+
+
+def test_fund_help_is_bilingual(cli):
+    for sub in ("import", "loans", "projects", "add", "balance", "check", "notice"):
+        result = cli("fund", sub, "--help", db=False)
+        assert result.exit_code == 0 and " / " in result.stdout
