@@ -7,6 +7,7 @@ from fupin_cli.cli import classify as _classify  # noqa: F401
 from fupin_cli.cli import fund as _fund  # noqa: F401
 from fupin_cli.cli import identify as _identify  # noqa: F401
 from fupin_cli.cli import init as _init  # noqa: F401
+from fupin_cli.cli import report as _report  # noqa: F401
 from fupin_cli.cli.app import app
 
 __all__ = ["app", "run"]

@@ -1,0 +1,163 @@
+"""fupin report — the quarterly report and the township files (户有卡、村有册、乡有档)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fupin_cli.cli.app import app
+from fupin_cli.cli.options import PolicyOpt, open_db, state
+from fupin_cli.core.periods import PeriodError, parse_period
+from fupin_cli.errors import UsageError
+from fupin_cli.io.output import print_json, stderr_console
+from fupin_cli.policyfile import load_policy
+from fupin_cli.reports import files, render
+from fupin_cli.reports.quarterly import build
+from fupin_cli.reports.tables import TABLES, all_tables
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class Level(StrEnum):
+    county = "county"
+    township = "township"
+    village = "village"
+
+
+report_app = typer.Typer(
+    help="报告 / the quarterly report and the township files.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+app.add_typer(report_app, name="report")
+
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("-o", "--output", help="输出文件 / the .xlsx file to write.", dir_okay=False),
+]
+ShowIdOpt = Annotated[
+    bool,
+    typer.Option("--show-id", help="显示完整身份证号和电话 / show full ID numbers and phones."),
+]
+
+
+@report_app.callback()
+def report_command(
+    ctx: typer.Context,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="季度 / the quarter, like 2016Q3.")
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="年度 / the whole year, like 2016.")
+    ] = None,
+    level: Annotated[
+        Level, typer.Option("--level", help="汇总层级 / county, township or village.")
+    ] = Level.village,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="格式 / table, json, csv or xlsx.")
+    ] = ReportFormat.table,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help=f"csv 的表 / the table for csv: {', '.join(TABLES)}."),
+    ] = None,
+    output: OutOpt = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """季度报告 / the quarterly (--quarter 2016Q3) or yearly (--year 2016) report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if (quarter is None) == (year is None):
+        raise UsageError("give --quarter 2016Q3 or --year 2016 (one of them)")
+    try:
+        period = parse_period(quarter or year)
+    except PeriodError as exc:
+        raise UsageError(f"--{'quarter' if quarter else 'year'}: {exc}") from None
+    if quarter and period.quarter is None:
+        raise UsageError(
+            f"--quarter {quarter}: that is a year; use --year {quarter} or a quarter like {quarter}Q3"
+        )
+    if fmt is ReportFormat.csv and table not in TABLES:
+        raise UsageError(f"--format csv needs --table, one of: {', '.join(TABLES)}")
+    if fmt is ReportFormat.xlsx and output is None:
+        raise UsageError("--format xlsx needs -o FILE.xlsx")
+    pol = load_policy(policy)
+    db = open_db(ctx)
+    try:
+        with db.reading() as conn:
+            report = build(conn, period, pol)
+    finally:
+        db.dispose()
+    heading = f"精准扶贫季度报告 {period.label} ({period.start} – {period.end})"
+    tables = all_tables(report, level.value)
+    if fmt is ReportFormat.json:
+        print_json(report.as_dict(level.value))
+    elif fmt is ReportFormat.csv:
+        render.to_csv(next(t for t in tables if t.name == table))
+    elif fmt is ReportFormat.xlsx:
+        render.to_xlsx(tables, output, heading)
+        stderr_console(state(ctx).quiet).print(f"report written: {output}", markup=False)
+    else:
+        render.to_terminal(tables, heading)
+
+
+@report_app.command("household")
+def household_card(
+    ctx: typer.Context,
+    household_no: Annotated[str, typer.Argument(help="户编号 / household number.")],
+    output: OutOpt = None,
+    show_id: ShowIdOpt = False,
+) -> None:
+    """户卡 / the household card: members, assessment, plan, cadre, visits, money, history."""
+    _write(
+        ctx,
+        output,
+        lambda conn, path: files.household_card(conn, household_no, path, show_id=show_id),
+    )
+
+
+@report_app.command("village")
+def village_register(
+    ctx: typer.Context,
+    village: Annotated[str, typer.Argument(help="村代码或名称 / village code, name or 乡镇/村.")],
+    output: OutOpt = None,
+    show_id: ShowIdOpt = False,
+) -> None:
+    """村册 / the village register: every registered household, plus a summary sheet."""
+    _write(
+        ctx, output, lambda conn, path: files.village_register(conn, village, path, show_id=show_id)
+    )
+
+
+@report_app.command("township")
+def township_file(
+    ctx: typer.Context,
+    township: Annotated[str, typer.Argument(help="乡镇名称 / township name or code.")],
+    output: OutOpt = None,
+    show_id: ShowIdOpt = False,
+) -> None:
+    """乡档 / the township file: per-village summary plus its villages' registers."""
+    _write(
+        ctx, output, lambda conn, path: files.township_file(conn, township, path, show_id=show_id)
+    )
+
+
+def _write(ctx: typer.Context, output: Path | None, make) -> None:
+    if output is None:
+        raise UsageError("give -o FILE.xlsx for the workbook")
+    if output.suffix.lower() != ".xlsx":
+        raise UsageError(f"-o {output}: give a file name ending in .xlsx")
+    db = open_db(ctx)
+    try:
+        with db.reading() as conn:
+            make(conn, output)
+    finally:
+        db.dispose()
+    stderr_console(state(ctx).quiet).print(f"written: {output}", markup=False)

@@ -1,0 +1,385 @@
+"""The quarterly (季度搞点评) and yearly (年底总结账) report: stock at the period's end, flows in it.
+
+``build(conn, period, policy)`` reads the register with a handful of grouped queries, sums them
+per village, and rolls villages up into townships and the county. The result is plain data
+(``Report``) that the renderers turn into a terminal table, json, csv or xlsx.
+
+Status at the period's end comes from the dated status events (the latest on or before the
+end), so a report for a past quarter does not change when later quarters are imported. Members
+and attributes are the register's current ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fupin_cli.core.codes import Category, Channel, SchoolStatus, Status
+from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
+from fupin_cli.core.periods import Period
+from fupin_cli.core.policy import Policy
+from fupin_cli.db.geo import Geography
+from fupin_cli.jobs import fund as fund_job
+from fupin_cli.jobs.assign_check import gaps as assign_gaps
+
+REGISTERED = tuple(s.value for s in Status if s.registered)
+STUDENT = tuple(s.value for s in SchoolStatus if s.is_student)
+CATEGORY_KEYS = {c.value: c.key for c in Category}
+CHANNELS = [c.key for c in Channel]
+EVENTS = ("identified", "proposed_exit", "exited", "returned", "removed")
+
+
+def _zero_funds() -> dict[str, dict[str, int]]:
+    return {ch: {"received_fen": 0, "allocated_fen": 0, "disbursed_fen": 0} for ch in CHANNELS}
+
+
+@dataclass
+class Stats:
+    """One scope's numbers: the county, a township or a village."""
+
+    level: str
+    code: str | None
+    name: str
+    township: str | None = None
+    households: int = 0  # registered poor at the period's end
+    persons: int = 0
+    events: Counter = field(default_factory=Counter)  # identified … removed, in the period
+    exited_persons: int = 0  # people in households that exited in the period
+    by_category: Counter = field(default_factory=Counter)
+    unclassified: int = 0
+    by_attribute: Counter = field(default_factory=Counter)
+    by_cause: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    households_paired: int = 0
+    students: int = 0
+    students_paired: int = 0
+    visits: Counter = field(
+        default_factory=Counter
+    )  # count, households, money_fen, goods_fen, deeds
+    funds: dict[str, dict[str, int]] = field(default_factory=_zero_funds)
+    poor_villages: int = 0
+    poor_villages_with_team: int = 0
+    # villages only
+    is_poor: bool | None = None
+    agricultural_population: int | None = None
+    has_team: bool | None = None
+
+    def add(self, other: Stats) -> None:
+        for name in (
+            "households",
+            "persons",
+            "exited_persons",
+            "unclassified",
+            "households_paired",
+            "students",
+            "students_paired",
+            "poor_villages",
+            "poor_villages_with_team",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("events", "by_category", "by_attribute", "by_cause", "by_status", "visits"):
+            getattr(self, name).update(getattr(other, name))
+        for ch, flows in other.funds.items():
+            for k, v in flows.items():
+                self.funds[ch][k] += v
+        if other.agricultural_population is not None and other.is_poor:
+            self.agricultural_population = (
+                self.agricultural_population or 0
+            ) + other.agricultural_population
+
+    @property
+    def poverty_rate(self) -> float | None:
+        if not self.agricultural_population:
+            return None
+        return round(self.persons / self.agricultural_population, 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "households": self.households,
+            "persons": self.persons,
+            "newly_identified": self.events["identified"],
+            "proposed_exit": self.events["proposed_exit"],
+            "exited": self.events["exited"],
+            "exited_persons": self.exited_persons,
+            "returned": self.events["returned"],
+            "removed": self.events["removed"],
+            "by_category": {c.key: self.by_category[c.key] for c in Category},
+            "unclassified": self.unclassified,
+            "by_attribute": dict(sorted(self.by_attribute.items())),
+            "by_cause": dict(sorted(self.by_cause.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "by_status": dict(sorted(self.by_status.items())),
+            "pairing": {
+                "households_paired": self.households_paired,
+                "households_unpaired": self.households - self.households_paired,
+                "students_paired": self.students_paired,
+                "students_unpaired": self.students - self.students_paired,
+            },
+            "visits": {
+                k: self.visits[k]
+                for k in ("count", "households", "money_fen", "goods_fen", "deeds")
+            },
+            "funds": self.funds,
+            "teams": {
+                "poor_villages": self.poor_villages,
+                "with_team": self.poor_villages_with_team,
+            },
+        }
+        if self.level == "township":
+            out["township"] = self.name
+        if self.level == "village":
+            out["township"] = self.township
+            out["is_poor"] = bool(self.is_poor)
+            out["agricultural_population"] = self.agricultural_population
+            out["poverty_rate"] = self.poverty_rate
+            out["has_team"] = self.has_team
+        return out
+
+
+@dataclass
+class Report:
+    period: Period
+    county: Stats
+    townships: list[Stats]
+    villages: list[Stats]
+    exit_target: int | None
+    exited_persons_year: int
+    max_poverty_rate: float
+    gaps: list[dict[str, Any]]
+    rules: list[dict[str, Any]]
+
+    def as_dict(self, level: str = "village") -> dict[str, Any]:
+        target = self.exit_target
+        return {
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "county": self.county.as_dict(),
+            "townships": [t.as_dict() for t in self.townships]
+            if level in ("township", "village")
+            else [],
+            "villages": [v.as_dict() for v in self.villages] if level == "village" else [],
+            "exit_target": {
+                "year": self.period.year,
+                "target_persons": target,
+                "exited_persons": self.exited_persons_year,
+                "progress": round(self.exited_persons_year / target, 6) if target else None,
+            },
+            "poor_villages": [
+                {
+                    "code": v.code,
+                    "name": v.name,
+                    "township": v.township,
+                    "persons": v.persons,
+                    "agricultural_population": v.agricultural_population,
+                    "poverty_rate": v.poverty_rate,
+                    "below_threshold": v.poverty_rate is not None
+                    and v.poverty_rate < self.max_poverty_rate,
+                    "has_team": v.has_team,
+                }
+                for v in self.villages
+                if v.is_poor
+            ],
+            "gaps": self.gaps,
+            "rules": self.rules,
+        }
+
+
+def build(conn: Connection, period: Period, policy: Policy) -> Report:
+    geo = Geography.load(conn)
+    start, end = period.start.isoformat(), period.end.isoformat()
+    villages: dict[int, Stats] = {}
+    for vid, (township, name) in sorted(
+        geo.names.items(), key=lambda kv: (kv[1][0], geo.codes[kv[0]] or "", kv[1][1])
+    ):
+        villages[vid] = Stats("village", geo.codes[vid], name, township=township)
+    for vid, is_poor, agri in conn.execute(
+        text("SELECT id, is_poor, agricultural_population FROM village")
+    ):
+        villages[vid].is_poor = bool(is_poor)
+        villages[vid].agricultural_population = agri
+
+    # households and their status at the end (the latest dated event on or before it)
+    home: dict[int, int] = {}
+    registered: set[int] = set()
+    for hid, vid, status, attribute, cause in conn.execute(
+        text(
+            "SELECT h.id, h.village_id, e.to_status, h.attribute, h.main_cause FROM household h JOIN ("
+            " SELECT household_id, to_status, ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY date DESC, id DESC) AS rn"
+            " FROM status_event WHERE to_status IS NOT NULL AND date <= :end) e ON e.household_id = h.id AND e.rn = 1"
+        ),
+        {"end": end},
+    ):
+        v = villages[vid]
+        home[hid] = vid
+        v.by_status[status] += 1
+        if status in REGISTERED:
+            registered.add(hid)
+            v.households += 1
+            v.by_attribute[attribute or "未填"] += 1
+            v.by_cause[cause or "未填"] += 1
+
+    size: dict[int, int] = dict(
+        conn.execute(text("SELECT household_id, count(*) FROM person GROUP BY household_id")).all()
+    )
+    for hid in registered:
+        villages[home[hid]].persons += size.get(hid, 0)
+
+    for vid, event, n in conn.execute(
+        text(
+            "SELECT h.village_id, e.event, count(*) FROM status_event e JOIN household h ON h.id = e.household_id "
+            "WHERE e.date BETWEEN :start AND :end GROUP BY h.village_id, e.event"
+        ),
+        {"start": start, "end": end},
+    ):
+        villages[vid].events[event] += n
+    exited_year = 0
+    for hid, vid, day in conn.execute(
+        text(
+            "SELECT e.household_id, h.village_id, e.date FROM status_event e JOIN household h ON h.id = e.household_id "
+            "WHERE e.event = 'exited' AND e.date BETWEEN :year_start AND :end"
+        ),
+        {"year_start": f"{period.year}-01-01", "end": end},
+    ):
+        people = size.get(hid, 0)
+        exited_year += people
+        if str(day) >= start:
+            villages[vid].exited_persons += people
+
+    # category at the end: the latest classification made on or before it
+    classified: set[int] = set()
+    for hid, category in conn.execute(
+        text(
+            "SELECT household_id, category FROM (SELECT household_id, category, ROW_NUMBER() OVER "
+            "(PARTITION BY household_id ORDER BY id DESC) AS rn FROM classification WHERE as_of <= :end) c WHERE rn = 1"
+        ),
+        {"end": end},
+    ):
+        if hid in registered:
+            classified.add(hid)
+            villages[home[hid]].by_category[CATEGORY_KEYS.get(category, category)] += 1
+    for hid in registered - classified:
+        villages[home[hid]].unclassified += 1
+
+    # pairing in force at the end
+    paired_households: set[int] = set()
+    paired_students: set[str] = set()
+    for hid, kind, pid in conn.execute(
+        text(
+            "SELECT household_id, kind, person_id FROM pairing WHERE start_date <= :end "
+            "AND (end_date IS NULL OR end_date > :end)"
+        ),
+        {"end": end},
+    ):
+        if kind == "household":
+            paired_households.add(hid)
+        elif pid:
+            paired_students.add(pid)
+    for hid in paired_households & registered:
+        villages[home[hid]].households_paired += 1
+    marks = ", ".join("?" * len(STUDENT))
+    for pid, hid in conn.exec_driver_sql(
+        f"SELECT id_number, household_id FROM person WHERE school_status IN ({marks})", STUDENT
+    ):
+        if hid in registered:
+            v = villages[home[hid]]
+            v.students += 1
+            v.students_paired += pid in paired_students
+
+    for vid, n, hh, money, goods, deeds in conn.execute(
+        text(
+            "SELECT h.village_id, count(*), count(DISTINCT v.household_id), coalesce(sum(v.money_fen), 0), "
+            "coalesce(sum(v.goods_fen), 0), coalesce(sum(v.deeds), 0) FROM visit v JOIN household h ON h.id = v.household_id "
+            "WHERE v.date BETWEEN :start AND :end GROUP BY h.village_id"
+        ),
+        {"start": start, "end": end},
+    ):
+        villages[vid].visits.update(
+            {"count": n, "households": hh, "money_fen": money, "goods_fen": goods, "deeds": deeds}
+        )
+
+    teams = {
+        vid
+        for (vid,) in conn.execute(
+            text(
+                "SELECT DISTINCT village_id FROM work_team WHERE start_date <= :end AND (end_date IS NULL OR end_date >= :end)"
+            ),
+            {"end": end},
+        )
+    }
+    for vid, v in villages.items():
+        if v.is_poor:
+            v.poor_villages = 1
+            v.has_team = vid in teams
+            v.poor_villages_with_team = int(v.has_team)
+
+    county = Stats("county", None, "全县 county")
+    received_county = _zero_funds()
+    for f in fund_job.flows(conn, fund_job.Period(period.start, period.end)):
+        if not f.in_period:
+            continue
+        kind, amount = f.effect
+        column = {
+            RECEIPT: "received_fen",
+            ALLOCATION: "allocated_fen",
+            DISBURSEMENT: "disbursed_fen",
+        }.get(kind)
+        if column is None or f.channel not in received_county:
+            continue
+        received_county[f.channel][column] += amount
+        if f.village is not None and f.village in villages:
+            villages[f.village].funds[f.channel][column] += amount
+
+    townships: dict[str, Stats] = {}
+    for v in villages.values():
+        t = townships.get(v.township)
+        if t is None:
+            t = townships[v.township] = Stats(
+                "township", _township_code(geo, v.township), v.township
+            )
+        t.add(v)
+    for t in townships.values():
+        county.add(t)
+    county.funds = received_county  # the county sees every entry, targeted or not
+    county.agricultural_population = (
+        sum(v.agricultural_population or 0 for v in villages.values()) or None
+    )
+
+    found_gaps = [g.as_dict() for g in assign_gaps(conn, period.end, policy)]
+    rules = [
+        {
+            "rule": r.rule,
+            "title": r.title,
+            "subject": r.subject,
+            "value": r.value,
+            "threshold": r.threshold,
+            "op": r.op,
+            "unit": r.unit,
+            "ok": r.ok,
+        }
+        for r in fund_job.fund_rules(conn, period.year, policy)
+    ]
+    return Report(
+        period=period,
+        county=county,
+        townships=sorted(townships.values(), key=lambda s: (s.code or "", s.name)),
+        villages=list(villages.values()),
+        exit_target=policy.exit_targets.get(period.year),
+        exited_persons_year=exited_year,
+        max_poverty_rate=policy.village_exit.max_poverty_rate,
+        gaps=found_gaps,
+        rules=rules,
+    )
+
+
+def _township_code(geo: Geography, township: str) -> str | None:
+    codes = [
+        geo.codes[vid] for vid, (t, _v) in geo.names.items() if t == township and geo.codes[vid]
+    ]
+    return min(codes)[:9] if codes else None

@@ -1,0 +1,280 @@
+"""The report's tables, one definition each, shared by every format.
+
+A ``Table`` is a name (for ``--table``), a Chinese sheet title, columns and rows of plain
+values. Money columns hold yuan as numbers here (json keeps integer fen); ``kind`` tells the
+xlsx writer which number format a column takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fupin_cli.core.codes import Category, Channel
+from fupin_cli.reports.quarterly import Report, Stats
+
+YUAN, INT, RATE, TEXT = "yuan", "int", "rate", "text"
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[tuple[str, str]]  # (header, kind)
+    rows: list[list[Any]]
+
+    @property
+    def headers(self) -> list[str]:
+        return [h for h, _k in self.columns]
+
+
+def _yuan(fen: int) -> float:
+    return round(fen / 100, 2)
+
+
+def _scopes(report: Report, level: str) -> list[Stats]:
+    out = [report.county]
+    if level in ("township", "village"):
+        out += report.townships
+    if level == "village":
+        out += report.villages
+    return out
+
+
+LEVEL_LABEL = {"county": "县", "township": "乡镇", "village": "村"}
+
+
+def summary(report: Report, level: str) -> Table:
+    cols = [
+        ("级别", TEXT),
+        ("乡镇", TEXT),
+        ("名称", TEXT),
+        ("代码", TEXT),
+        ("贫困户", INT),
+        ("贫困人口", INT),
+        ("新识别", INT),
+        ("预脱贫", INT),
+        ("脱贫户", INT),
+        ("脱贫人数", INT),
+        ("返贫", INT),
+        ("剔除", INT),
+        *((c.value, INT) for c in Category),
+        ("未分类", INT),
+        ("已结对户", INT),
+        ("未结对户", INT),
+        ("已结对学生", INT),
+        ("未结对学生", INT),
+        ("走访次数", INT),
+        ("走访户数", INT),
+        ("慰问金(元)", YUAN),
+        ("物资折价(元)", YUAN),
+        ("办实事", INT),
+    ]
+    rows = []
+    for s in _scopes(report, level):
+        d = s.as_dict()
+        p, v = d["pairing"], d["visits"]
+        township = s.township if s.level == "village" else (s.name if s.level == "township" else "")
+        rows.append(
+            [
+                LEVEL_LABEL[s.level],
+                township,
+                s.name,
+                s.code or "",
+                s.households,
+                s.persons,
+                d["newly_identified"],
+                d["proposed_exit"],
+                d["exited"],
+                d["exited_persons"],
+                d["returned"],
+                d["removed"],
+                *(d["by_category"][c.key] for c in Category),
+                d["unclassified"],
+                p["households_paired"],
+                p["households_unpaired"],
+                p["students_paired"],
+                p["students_unpaired"],
+                v["count"],
+                v["households"],
+                _yuan(v["money_fen"]),
+                _yuan(v["goods_fen"]),
+                v["deeds"],
+            ]
+        )
+    return Table("summary", "汇总", cols, rows)
+
+
+def categories(report: Report) -> Table:
+    c = report.county.by_category
+    rows = [[cat.value, c[cat.key]] for cat in Category]
+    rows.append(["未分类", report.county.unclassified])
+    return Table("categories", "分类施策", [("帮扶类别", TEXT), ("户数", INT)], rows)
+
+
+def composition(report: Report) -> Table:
+    rows = []
+    for dim, label in (
+        ("by_attribute", "贫困户属性"),
+        ("by_cause", "主要致贫原因"),
+        ("by_status", "状态"),
+    ):
+        counts = getattr(report.county, dim)
+        for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            rows.append([label, value, n])
+    return Table(
+        "composition", "属性与致贫原因", [("维度", TEXT), ("值", TEXT), ("户数", INT)], rows
+    )
+
+
+def exits(report: Report) -> Table:
+    rows = [
+        [
+            t.name,
+            t.events["exited"],
+            t.exited_persons,
+            t.events["proposed_exit"],
+            t.events["returned"],
+        ]
+        for t in report.townships
+    ]
+    target = report.exit_target
+    rows.append(["全县年度 county, year to date", None, report.exited_persons_year, None, None])
+    rows.append(["年度目标 exit target", None, target, None, None])
+    cols = [("乡镇", TEXT), ("脱贫户", INT), ("脱贫人数", INT), ("预脱贫户", INT), ("返贫户", INT)]
+    return Table("exits", "脱贫进度", cols, rows)
+
+
+def villages(report: Report) -> Table:
+    cols = [
+        ("乡镇", TEXT),
+        ("村", TEXT),
+        ("代码", TEXT),
+        ("贫困人口", INT),
+        ("农业人口", INT),
+        ("贫困发生率", RATE),
+        ("低于出列线", TEXT),
+        ("驻村工作队", TEXT),
+    ]
+    rows = []
+    for v in report.villages:
+        if not v.is_poor:
+            continue
+        rate = v.poverty_rate
+        below = "" if rate is None else ("是" if rate < report.max_poverty_rate else "否")
+        rows.append(
+            [
+                v.township,
+                v.name,
+                v.code or "",
+                v.persons,
+                v.agricultural_population,
+                rate,
+                below,
+                "是" if v.has_team else "否",
+            ]
+        )
+    return Table("villages", "贫困村", cols, rows)
+
+
+def funds(report: Report) -> Table:
+    rows = []
+    for ch in Channel:
+        f = report.county.funds[ch.key]
+        rows.append(
+            [
+                ch.value,
+                _yuan(f["received_fen"]),
+                _yuan(f["allocated_fen"]),
+                _yuan(f["disbursed_fen"]),
+            ]
+        )
+    cols = [("渠道", TEXT), ("到位(元)", YUAN), ("拨付(元)", YUAN), ("支出(元)", YUAN)]
+    return Table("funds", "资金", cols, rows)
+
+
+def village_funds(report: Report) -> Table:
+    cols = [
+        ("乡镇", TEXT),
+        ("村", TEXT),
+        ("代码", TEXT),
+        ("渠道", TEXT),
+        ("拨付(元)", YUAN),
+        ("支出(元)", YUAN),
+    ]
+    rows = []
+    for v in report.villages:
+        for ch in Channel:
+            f = v.funds[ch.key]
+            if f["allocated_fen"] or f["disbursed_fen"]:
+                rows.append(
+                    [
+                        v.township,
+                        v.name,
+                        v.code or "",
+                        ch.value,
+                        _yuan(f["allocated_fen"]),
+                        _yuan(f["disbursed_fen"]),
+                    ]
+                )
+    return Table("village_funds", "村资金", cols, rows)
+
+
+def rules(report: Report) -> Table:
+    cols = [("规则", TEXT), ("对象", TEXT), ("实际", TEXT), ("标准", TEXT), ("达标", TEXT)]
+    rows = []
+    for r in report.rules:
+        show = (lambda x: f"{x / 100:,.2f} 元") if r["unit"] == "fen" else str
+        rows.append(
+            [
+                r["title"],
+                r["subject"],
+                show(r["value"]),
+                f"{r['op']} {show(r['threshold'])}",
+                "是" if r["ok"] else "否",
+            ]
+        )
+    return Table("rules", "资金规则", cols, rows)
+
+
+def gaps(report: Report) -> Table:
+    cols = [
+        ("问题", TEXT),
+        ("乡镇", TEXT),
+        ("村", TEXT),
+        ("村代码", TEXT),
+        ("对象", TEXT),
+        ("说明", TEXT),
+    ]
+    rows = [
+        [g["rule"], g["township"], g["village"], g["village_code"] or "", g["subject"], g["detail"]]
+        for g in report.gaps
+    ]
+    return Table("gaps", "帮扶缺口", cols, rows)
+
+
+TABLES = (
+    "summary",
+    "categories",
+    "composition",
+    "exits",
+    "villages",
+    "funds",
+    "village_funds",
+    "rules",
+    "gaps",
+)
+
+
+def all_tables(report: Report, level: str) -> list[Table]:
+    return [
+        summary(report, level),
+        categories(report),
+        composition(report),
+        exits(report),
+        villages(report),
+        funds(report),
+        village_funds(report),
+        rules(report),
+        gaps(report),
+    ]
