@@ -382,7 +382,8 @@ class Ledger:
                     "record the receipt first or allocate less",
                 )
         elif kind == DISBURSEMENT:
-            available = self.entries[entry.allocation or ""].unspent
+            alloc = self.entries[entry.allocation or ""]
+            available = alloc.entry.amount - alloc.reversed - alloc.spent
             if amount > available:
                 self._refuse(
                     entry,
