@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, func, insert, select, type_coerce
+from sqlalchemy import Connection, select
 
 from fupin_cli.core.classifier import (
     Classification,
@@ -49,6 +49,7 @@ from fupin_cli.core.codes import (
 from fupin_cli.core.idcard import mask_id
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
+from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Village
@@ -77,13 +78,19 @@ class Selection:
 
     any_status: bool = False  # --explain and --plan read a household whatever its status
 
-    def where(self) -> list[Any]:
-        clauses = [] if self.any_status else [_household.c.status.in_(REGISTERED)]
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition on household ``h`` (``?`` placeholders) and its parameters."""
+        clauses, params = ["1 = 1"], []
+        if not self.any_status:
+            clauses.append(f"h.status IN ({', '.join('?' * len(REGISTERED))})")
+            params += REGISTERED
         if self.village_id is not None:
-            clauses.append(_household.c.village_id == self.village_id)
+            clauses.append("h.village_id = ?")
+            params.append(self.village_id)
         if self.household_no is not None:
-            clauses.append(_household.c.household_no == self.household_no)
-        return clauses
+            clauses.append("h.household_no = ?")
+            params.append(self.household_no)
+        return " AND ".join(clauses), params
 
 
 @dataclass
@@ -149,84 +156,81 @@ def _flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-class _Ages:
-    """Completed years at ``as_of`` from an ISO birth date, memoised (a county has ~30,000)."""
+def _age_of(as_of: dt.date) -> Callable[[Any], int]:
+    """Completed years at ``as_of`` from an ISO birth date (text in SQLite, a date elsewhere)."""
+    year, month_day = as_of.year, as_of.strftime("%m-%d")
 
-    def __init__(self, as_of: dt.date) -> None:
-        self.year = as_of.year
-        self.month_day = as_of.strftime("%m-%d")
-        self.cache: dict[Any, int] = {}
+    def age(birth: Any) -> int:
+        iso = birth if isinstance(birth, str) else birth.isoformat()
+        return year - int(iso[:4]) - (iso[5:10] > month_day)
 
-    def __call__(self, birth: Any) -> int:
-        age = self.cache.get(birth)
-        if age is None:
-            iso = birth if isinstance(birth, str) else birth.isoformat()
-            age = self.year - int(iso[:4]) - (iso[5:10] > self.month_day)
-            self.cache[birth] = age
-        return age
+    return age
+
+
+def _fetch(conn: Connection, sql: str, params: list[Any]) -> list[tuple]:
+    """Plain tuples from the driver: a county's 835,000 person rows skip SQLAlchemy's Row."""
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _member_codes(skill: Any, health: Any, relation: Any, school: Any, work: Any, pid: str):
+    """The code members of a person's stored labels; a label typed in by hand is parsed."""
+    where = f"person {pid}"
+    return (
+        _SKILL[skill] if skill in _SKILL else _odd(LabourSkill, skill, where),
+        _HEALTH[health] if health in _HEALTH else _odd(Health, health, where),
+        _RELATION[relation] if relation in _RELATION else _odd(Relation, relation, where),
+        _SCHOOL[school] if school in _SCHOOL else _odd(SchoolStatus, school, where),
+        _WORK[work] if work in _WORK else _odd(WorkStatus, work, where),
+    )
 
 
 def read_facts(conn: Connection, selection: Selection, as_of: dt.date) -> list[FactRow]:
-    """The facts of the selected households: two queries, persons grouped in Python."""
-    where = and_(*selection.where())
+    """The facts of the selected households: two queries, persons grouped in Python.
+
+    Per person: two dictionary look-ups (its five labels together, its birth date), one tuple.
+    """
+    where, params = selection.where()
     members: dict[int, list[Member]] = {}
-    ages = _Ages(as_of)
-    new_member = tuple.__new__
-    person_rows = conn.execute(
-        select(
-            _person.c.household_id,
-            _person.c.id_number,
-            _person.c.name,
-            type_coerce(_person.c.birth_date, String),  # ISO text: no date objects to build
-            _person.c.labour_skill,
-            _person.c.health,
-            _person.c.relation,
-            _person.c.school_status,
-            _person.c.work_status,
-        )
-        .join(_household, _household.c.id == _person.c.household_id)
-        .where(where)
+    age_of = _age_of(as_of)
+    ages: dict[Any, int] = {}
+    codes: dict[tuple, tuple] = {}
+    new = tuple.__new__
+    person_rows = _fetch(
+        conn,
+        "SELECT p.household_id, p.id_number, p.name, p.birth_date, p.labour_skill, p.health, "
+        "p.relation, p.school_status, p.work_status "
+        f"FROM household h JOIN person p ON p.household_id = h.id WHERE {where}",
+        params,
     )
-    for hid, pid, name, birth, skill, health, relation, school, work in person_rows:
-        # stored labels are looked up; anything else is parsed (or refused) by _odd
-        m = new_member(
-            Member,
-            (
-                name,
-                ages(birth),
-                _SKILL[skill] if skill in _SKILL else _odd(LabourSkill, skill, f"person {pid}"),
-                _HEALTH[health] if health in _HEALTH else _odd(Health, health, f"person {pid}"),
-                _RELATION[relation]
-                if relation in _RELATION
-                else _odd(Relation, relation, f"person {pid}"),
-                _SCHOOL[school]
-                if school in _SCHOOL
-                else _odd(SchoolStatus, school, f"person {pid}"),
-                _WORK[work] if work in _WORK else _odd(WorkStatus, work, f"person {pid}"),
-            ),
-        )
+    for hid, pid, name, birth, *labels in person_rows:
+        key = tuple(labels)
+        coded = codes.get(key)
+        if coded is None:
+            coded = codes[key] = _member_codes(*labels, pid)
+        age = ages.get(birth)
+        if age is None:
+            age = ages[birth] = age_of(birth)
+        m = new(Member, (name, age, *coded))
         group = members.get(hid)
         if group is None:
             members[hid] = [m]
         else:
             group.append(m)
 
-    household_rows = conn.execute(
-        select(
-            _household.c.id,
-            _household.c.household_no,
-            _township.c.name,
-            _household.c.housing,
-            _household.c.relocation_zone,
-            _village.c.relocation_zone,
-            _household.c.is_dibao,
-            _household.c.is_wubao,
-            _household.c.main_cause,
-        )
-        .join(_village, _village.c.id == _household.c.village_id)
-        .join(_township, _township.c.id == _village.c.township_id)
-        .where(where)
-        .order_by(_household.c.id)
+    household_rows = _fetch(
+        conn,
+        "SELECT h.id, h.household_no, t.name, h.housing, h.relocation_zone, v.relocation_zone, "
+        "h.is_dibao, h.is_wubao, h.main_cause FROM household h "
+        "JOIN village v ON v.id = h.village_id JOIN township t ON t.id = v.township_id "
+        f"WHERE {where} ORDER BY h.id",
+        params,
     )
     out = []
     for hid, no, township, housing, own_zone, village_zone, dibao, wubao, cause in household_rows:
@@ -246,18 +250,13 @@ def read_facts(conn: Connection, selection: Selection, as_of: dt.date) -> list[F
 
 def current_classifications(conn: Connection, selection: Selection) -> dict[int, tuple[str, str]]:
     """household id → (category, measures JSON) of its latest classification row."""
-    latest = (
-        select(func.max(_classification.c.id))
-        .join(_household, _household.c.id == _classification.c.household_id)
-        .where(and_(*selection.where()))
-        .group_by(_classification.c.household_id)
-    )
-    rows = conn.execute(
-        select(
-            _classification.c.household_id,
-            _classification.c.category,
-            _classification.c.measures,
-        ).where(_classification.c.id.in_(latest.scalar_subquery()))
+    where, params = selection.where()
+    rows = _fetch(
+        conn,
+        "SELECT household_id, category, measures FROM classification WHERE id IN ("
+        "SELECT max(c.id) FROM classification c JOIN household h ON h.id = c.household_id "
+        f"WHERE {where} GROUP BY c.household_id)",
+        params,
     )
     return {hid: (category, measures) for hid, category, measures in rows}
 
@@ -321,6 +320,7 @@ def run(
         rows = read_facts(conn, selection, as_of)
         current = current_classifications(conn, selection)
         measures_cache: dict[tuple, str] = {}
+        version, day, dumps = policy.version, as_of.isoformat(), json.dumps
         by_category = result.by_category
         by_township = result.by_township
         inserts = []
@@ -334,19 +334,16 @@ def run(
             counts[key] += 1
             measures = _measures_json(c.measures, measures_cache)
             if current.get(row.household_id) != (c.category.value, measures):
+                reasons = dumps(c.reasons_json(), ensure_ascii=False)
                 inserts.append(
-                    {
-                        "household_id": row.household_id,
-                        "category": c.category.value,
-                        "measures": measures,
-                        "reasons": json.dumps(c.reasons_json(), ensure_ascii=False),
-                        "policy_version": policy.version,
-                        "as_of": as_of,
-                        "batch_id": batch.id,
-                    }
+                    (row.household_id, c.category.value, measures, reasons, version, day, batch.id)
                 )
-        if inserts:
-            conn.execute(insert(_classification), inserts)
+        executemany(
+            conn,
+            "INSERT INTO classification (household_id, category, measures, reasons, "
+            "policy_version, as_of, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
         result.classified = len(rows)
         result.changed = len(inserts)
         result.batch_id = batch.id
@@ -499,7 +496,7 @@ def _write_plan(
     show_id: bool,
 ) -> None:
     f = one.facts
-    ages = _Ages(as_of)
+    ages = _age_of(as_of)
 
     def yn(value: bool | None) -> str:
         return "是" if value else ("" if value is None else "否")
