@@ -834,22 +834,28 @@ class Period:
         return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
-def flows(conn: Connection, period: Period) -> list[Flow]:
-    """Entries up to the period's end summed by kind (a reversal by its target's kind),
-    channel, village and purpose, split into before/inside the period. Two aggregate queries:
-    the plain entries, and the reversals joined to what they cancel (few)."""
+FLOW_KEYS = ("channel", "village", "purpose")
+
+
+def flows(conn: Connection, period: Period, group: Sequence[str] = FLOW_KEYS) -> list[Flow]:
+    """Entries up to the period's end summed by kind (a reversal by its target's kind) and the
+    ``group`` keys (channel, village, purpose; the others come back None), split into before and
+    inside the period. Two aggregate queries: the plain entries, and the reversals joined to
+    what they cancel (few)."""
     e = _fund.alias("e")
     t = _fund.alias("t")
     in_period = (e.c.date >= period.start) if period.start else literal(True)
     in_col = case((in_period, 1), else_=0).label("in_period")
-    keys = (e.c.kind, e.c.channel, e.c.village_id, e.c.purpose, in_col)
+    columns = {"channel": e.c.channel, "village": e.c.village_id, "purpose": e.c.purpose}
+    chosen = [columns[k] if k in group else literal(None) for k in FLOW_KEYS]
+    keys = [e.c.kind, *(columns[k] for k in FLOW_KEYS if k in group), in_col]
     plain = (
-        select(literal(None).label("tkind"), *keys, func.sum(e.c.amount_fen), func.count())
+        select(literal(None), e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
         .where(e.c.kind != REVERSAL)
         .group_by(*keys)
     )
     reversals = (
-        select(t.c.kind, *keys, func.sum(e.c.amount_fen), func.count())
+        select(t.c.kind, e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
         .select_from(e.join(t, t.c.doc_no == e.c.reverses_doc))
         .where(e.c.kind == REVERSAL)
         .group_by(t.c.kind, *keys)
@@ -859,17 +865,8 @@ def flows(conn: Connection, period: Period) -> list[Flow]:
         if period.end:
             stmt = stmt.where(e.c.date <= period.end)
         out += [
-            Flow(
-                kind=kind,
-                target_kind=tkind,
-                channel=channel,
-                village=vid,
-                purpose=purpose,
-                in_period=bool(inside),
-                amount=int(amount),
-                count=int(n),
-            )
-            for tkind, kind, channel, vid, purpose, inside, amount, n in conn.execute(stmt)
+            Flow(kind, channel, vid, purpose, int(amount), bool(inside), tkind, int(n))
+            for tkind, kind, channel, vid, purpose, inside, amount, n in conn.execute(stmt).all()
         ]
     return out
 
@@ -900,7 +897,7 @@ def _balance_record(row: BalanceRow, by: str, label: str, code: str | None = Non
 def fund_balance(conn: Connection, *, year: int | None, by: str) -> BalanceReport:
     """fupin fund balance: flows in the year (or all time) and available balances at its end."""
     period = Period.year(year)
-    rows, total = balances(flows(conn, period), by)
+    rows, total = balances(flows(conn, period, (by,)), by)
     geo = Geography.load(conn) if by == "village" else None
     out = []
     for row in rows:
