@@ -158,32 +158,27 @@ class Person:
     health: Health
     labour: LabourSkill
     work: WorkStatus | None
-    head_name: str | None
-    stored: tuple = ()  # values(), computed once
-    digest_text: str = ""  # stored, joined: this member's part of the household fingerprint
-
-    def __post_init__(self) -> None:
-        self.stored = self.values()
-        self.digest_text = _join(self.stored)
+    head_name: str | None  # the row's 户主姓名 cell; dropped once the household is checked
 
     def values(self) -> tuple:
-        """The stored columns, in person-table order, as plain text (str() of a code is its label)."""
+        """The stored columns, in person-table order, as plain text (a code's ``_value_`` is its
+        label, one shared string)."""
         e, s, w = self.education, self.school, self.work
         return (
             self.id_number,
             self.name,
-            str(self.sex),
+            self.sex._value_,
             self.birth_date.isoformat(),
-            str(self.relation),
-            None if e is None else str(e),
-            None if s is None else str(s),
-            str(self.health),
-            str(self.labour),
-            None if w is None else str(w),
+            self.relation._value_,
+            None if e is None else e._value_,
+            None if s is None else s._value_,
+            self.health._value_,
+            self.labour._value_,
+            None if w is None else w._value_,
         )
 
     def row_values(self, household_id: int, batch_id: int) -> tuple:
-        v = self.stored
+        v = self.values()
         return (v[0], household_id, *v[1:], batch_id)
 
 
@@ -231,7 +226,7 @@ class Household:
             self.phone,
             self.head_name,
         )
-        members = sorted(p.digest_text for p in self.persons)
+        members = sorted(_join(p.values()) for p in self.persons)
         text = _join(facts) + "\x1e" + "\x1e".join(members)
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
@@ -482,6 +477,9 @@ def _check_households(roster: Roster) -> None:
         hh.flags = {f: base.get(f) for f in FLAGS}
         hh.phone = base.get("phone")
         hh.head_name = head.name
+        hh.values = []  # the fields above hold them now
+        for p in hh.persons:
+            p.head_name = None
 
 
 def _show(key: str, value: Any) -> str:
