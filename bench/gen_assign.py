@@ -250,15 +250,15 @@ def teams(db: sqlite3.Connection, rng: random.Random) -> list[list]:
     ).fetchall()
     units = MUNICIPAL_UNITS + COUNTY_UNITS
     rows = []
+    paired = 0
     for i, (town, village, code) in enumerate(villages):
         r = rng.random()
         level = "市级" if r < 0.03 else "县级" if r < 0.44 else "乡镇"
         backing = [units[(i * 2 + k) % len(units)] for k in range(1 + (i % 3 == 0) + (i % 7 == 0))]
-        enterprise = (
-            ENTERPRISES[i % len(ENTERPRISES)]
-            if i % 5 in (0, 2) and i < 2 * len(ENTERPRISES)
-            else ""
-        )
+        # about two villages in five have an enterprise of their own (one to one)
+        enterprise = ""
+        if i % 5 in (0, 2) and paired < len(ENTERPRISES):
+            enterprise, paired = ENTERPRISES[paired], paired + 1
         rows.append(
             [
                 town,

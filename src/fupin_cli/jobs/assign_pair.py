@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,6 +26,7 @@ from fupin_cli.jobs.assign_queries import (
     STUDENT_LEVELS,
     current_teams,
     fetch,
+    gc_paused,
     marks,
     team_units,
 )
@@ -77,56 +80,48 @@ class PairingInput:
     households: list[Household]
     students: list[Student]
     existing: list[Pair]
-    starts: dict[int, str]  # pairing id -> start_date
     backing: dict[int, set[int]]  # village id -> backing unit ids of its team in force
 
 
+# The reads, as SQL text (bench/bench_assign.py times the same text as its baseline).
+CADRES_SQL = "SELECT id, rank, in_post, is_teacher, township_id, unit_id FROM cadre"
+HOUSEHOLDS_SQL = (
+    "SELECT h.id, h.village_id, v.township_id FROM household h "
+    f"JOIN village v ON v.id = h.village_id WHERE h.status IN ({marks(REGISTERED)})"
+)
+STUDENTS_SQL = (
+    "SELECT p.id_number, p.household_id FROM person p JOIN household h ON h.id = p.household_id "
+    f"WHERE h.status IN ({marks(REGISTERED)}) AND p.school_status IN ({marks(STUDENT_LEVELS)})"
+)
+PAIRS_SQL = "SELECT cadre_id, household_id, person_id, id FROM pairing WHERE end_date IS NULL"
+
+
 def read_input(conn: Connection, as_of: dt.date) -> PairingInput:
-    """Everything the pairing decision needs, as plain values."""
+    """Everything the pairing decision needs, as plain values (rows go straight into tuples;
+    the decision sorts them itself)."""
     ranks = {r.value: r for r in CadreRank}
     cadres = [
         Cadre(cid, ranks[rank], bool(in_post), bool(teacher), tid, uid)
-        for cid, rank, in_post, teacher, tid, uid in fetch(
-            conn, "SELECT id, rank, in_post, is_teacher, township_id, unit_id FROM cadre"
-        )
+        for cid, rank, in_post, teacher, tid, uid in fetch(conn, CADRES_SQL)
     ]
-    households = [
-        Household(hid, vid, tid)
-        for hid, vid, tid in fetch(
-            conn,
-            "SELECT h.id, h.village_id, v.township_id FROM household h "
-            f"JOIN village v ON v.id = h.village_id WHERE h.status IN ({marks(REGISTERED)})",
-            REGISTERED,
-        )
-    ]
-    students = [
-        Student(pid, hid)
-        for pid, hid in fetch(
-            conn,
-            "SELECT p.id_number, p.household_id FROM person p "
-            f"JOIN household h ON h.id = p.household_id WHERE h.status IN ({marks(REGISTERED)}) "
-            f"AND p.school_status IN ({marks(STUDENT_LEVELS)})",
-            (*REGISTERED, *STUDENT_LEVELS),
-        )
-    ]
-    existing, starts = [], {}
-    for pid, cid, hid, person, start in fetch(
-        conn,
-        "SELECT id, cadre_id, household_id, person_id, start_date FROM pairing "
-        "WHERE end_date IS NULL",
-    ):
-        existing.append(Pair(cid, hid, person, pid))
-        starts[pid] = str(start)
+    households = list(map(Household._make, fetch(conn, HOUSEHOLDS_SQL, REGISTERED)))
+    students = list(map(Student._make, fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS))))
+    existing = list(map(Pair._make, fetch(conn, PAIRS_SQL)))
     teams = current_teams(conn, as_of)
     units = team_units(conn, [t[0] for t in teams.values()])
     backing = {vid: units.get(t[0], set()) for vid, t in teams.items()}
-    return PairingInput(cadres, households, students, existing, starts, backing)
+    return PairingInput(cadres, households, students, existing, backing)
+
+
+def _as(kind, rows: list[tuple]) -> list:
+    """Driver rows as named tuples of ``kind`` (same field order), with no Python call per row."""
+    return list(map(tuple.__new__, repeat(kind), rows))
 
 
 def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
     result = PairResult(as_of=opts.as_of, dry_run=opts.dry_run)
     day = opts.as_of.isoformat()
-    with db.transaction(dry_run=opts.dry_run) as conn:
+    with gc_paused(), db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(
             conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
         )
@@ -143,22 +138,27 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
             conn,
             "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, batch_id) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(p.cadre_id, p.household_id, p.person_id, p.kind, day, batch.id) for p in plan.add],
-        )
-        executemany(
-            conn,
-            "UPDATE pairing SET end_date = ?, end_reason = ? WHERE id = ?",
             [
-                (max(day, given.starts[e.pair.id]), e.reason.value, e.pair.id)
-                for e in plan.end
-                if e.pair.id is not None
+                (cid, hid, sid, "student" if sid else "household", day, batch.id)
+                for cid, hid, sid, _ in plan.add
             ],
+        )
+        executemany(  # a pair never ends before it started
+            conn,
+            "UPDATE pairing SET end_reason = ?, "
+            "end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END WHERE id = ?",
+            [(e.reason.value, day, day, e.pair.id) for e in plan.end if e.pair.id is not None],
         )
         _tally(conn, given, plan, result)
         counts = result.summary()
         counts.pop("by_township")
         batch.finish(counts, outcome="data_problems" if result.problems else "ok")
     return result
+
+
+_TOWNSHIP = attrgetter("township_id")
+_ID_TOWNSHIP = attrgetter("id", "township_id")
+_HOME = attrgetter("household_id")
 
 
 def _tally(conn: Connection, given: PairingInput, plan: PairingPlan, result: PairResult) -> None:
@@ -173,22 +173,16 @@ def _tally(conn: Connection, given: PairingInput, plan: PairingPlan, result: Pai
         {"township": names.get(tid, str(tid)), "households": h, "students": s}
         for tid, (h, s) in plan.shortfall.items()
     ]
-    town = {h.id: h.township_id for h in given.households}
-    tally: dict[int, Counter] = {}
-    for h in given.households:
-        tally.setdefault(h.township_id, Counter())["households"] += 1
-    for s in given.students:
-        tally.setdefault(town[s.household_id], Counter())["students"] += 1
-    for tid, (h, s) in plan.shortfall.items():
-        tally[tid]["households_unpaired"] += h
-        tally[tid]["students_unpaired"] += s
+    households: Counter[int] = Counter(map(_TOWNSHIP, given.households))
+    town = dict(map(_ID_TOWNSHIP, given.households))
+    students: Counter[int] = Counter(map(town.__getitem__, map(_HOME, given.students)))
     result.by_township = [
         {
             "township": names.get(tid, str(tid)),
-            "households": c["households"],
-            "households_paired": c["households"] - c["households_unpaired"],
-            "students": c["students"],
-            "students_paired": c["students"] - c["students_unpaired"],
+            "households": households[tid],
+            "households_paired": households[tid] - plan.shortfall.get(tid, (0, 0))[0],
+            "students": students[tid],
+            "students_paired": students[tid] - plan.shortfall.get(tid, (0, 0))[1],
         }
-        for tid, c in sorted(tally.items())
+        for tid in sorted(households)
     ]
