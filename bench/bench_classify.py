@@ -6,7 +6,9 @@
               best of ``--repeat``. For reference, (a0) is the bare fetch of the same two queries
               with ``sqlite3`` (no objects built).
 (b) classify  ``core.classifier.classify`` over every household read in (a), households per
-              second — as the job runs it (cyclic GC paused) and, for reference, with GC on.
+              second — as the job runs it (cyclic GC paused) and, for reference, with GC on;
+              (b') ``decide``, the same without writing out the reasons (what a re-run needs for
+              an unchanged household).
 (c) command   ``fupin --db COPY --quiet classify --as-of 2016-09-30 --format json`` in a
               subprocess on a fresh copy of the register (every household gets its first
               classification row), then (c2) the same command again (nothing changes; checked).
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="in-process repeats of (a) and (b)")
     args = ap.parse_args(argv)
 
-    from fupin_cli.core.classifier import classify
+    from fupin_cli.core.classifier import classify, decide
     from fupin_cli.db.engine import open_database
     from fupin_cli.jobs.classify import Selection, gc_paused, read_facts
     from fupin_cli.policyfile import load_policy
@@ -243,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
 
     b, results = best(run_all, args.repeat)
     b_gc, _ = best(lambda: [classify(f, rules) for f in facts], 1)
+
+    def decide_all():
+        with gc_paused():
+            return [decide(f, rules) for f in facts]
+
+    d, _ = best(decide_all, args.repeat)
     n = len(facts)
     rate, rate_cpu, rate_gc = n / b.wall, n / b.cpu, n / b_gc.wall
     by_category: dict[str, int] = {}
@@ -254,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(b)  classify             {b}   {rate:,.0f} households/s wall, "
         f"{rate_cpu:,.0f}/s CPU (GC on: {rate_gc:,.0f}/s wall)"
     )
+    say(f"(b') decide (no reasons)  {d}   {n / d.cpu:,.0f} households/s CPU")
 
     # (s), (c), (c2): the command in a subprocess
     version = [*fupin_cmd(), "--version"]
@@ -309,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu": round(rate_cpu),
                     "gc_on": round(rate_gc),
                 },
+                "decide_per_s": {"wall": round(n / d.wall), "cpu": round(n / d.cpu)},
                 "startup_s": both(s),
                 "command_s": both(c),
                 "command_rerun_s": both(c2),

@@ -14,6 +14,7 @@ from fupin_cli.core.classifier import (
     HouseholdFacts,
     Member,
     classify,
+    decide,
     describe,
     explain,
 )
@@ -498,6 +499,19 @@ def test_total_and_deterministic(facts, policy):
     assert e.result == first
     assert [r.number for r in e.rules if r.fired] == [first.rule_number]
     assert not any(r.held for r in e.rules[: first.rule_number - 1])
+
+
+@given(facts_st, reordered_st)
+def test_decide_is_classify_without_the_reasons(facts, policy):
+    d = decide(facts, policy)
+    c = classify(facts, policy)
+    assert (d.household_no, d.category, d.measures, d.rule_number) == (
+        c.household_no,
+        c.category,
+        c.measures,
+        c.rule_number,
+    )
+    assert d.classification() == c
 
 
 @given(facts_st, st.data())

@@ -30,6 +30,7 @@ from fupin_cli.core.classifier import (
     HouseholdFacts,
     Member,
     classify,
+    decide,
     describe,
     explain,
 )
@@ -248,8 +249,10 @@ def read_facts(conn: Connection, selection: Selection, as_of: dt.date) -> list[F
     return out
 
 
-def current_classifications(conn: Connection, selection: Selection) -> dict[int, tuple[str, str]]:
-    """household id → (category, measures JSON) of its latest classification row."""
+def current_classifications(
+    conn: Connection, selection: Selection
+) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """household id → (category, measures) of its latest classification row."""
     where, params = selection.where()
     rows = _fetch(
         conn,
@@ -258,7 +261,14 @@ def current_classifications(conn: Connection, selection: Selection) -> dict[int,
         f"WHERE {where} GROUP BY c.household_id)",
         params,
     )
-    return {hid: (category, measures) for hid, category, measures in rows}
+    parsed: dict[str, tuple[str, ...]] = {}  # a county has a few dozen distinct measure lists
+    out = {}
+    for hid, category, measures in rows:
+        listed = parsed.get(measures)
+        if listed is None:
+            listed = parsed[measures] = tuple(json.loads(measures or "[]"))
+        out[hid] = (category, listed)
+    return out
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -280,10 +290,13 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _measures_json(measures: tuple, cache: dict[tuple, str]) -> str:
     text = cache.get(measures)
     if text is None:
-        text = cache[measures] = json.dumps([m.value for m in measures], ensure_ascii=False)
+        text = cache[measures] = _JSON.encode([m.value for m in measures])
     return text
 
 
@@ -320,21 +333,22 @@ def run(
         rows = read_facts(conn, selection, as_of)
         current = current_classifications(conn, selection)
         measures_cache: dict[tuple, str] = {}
-        version, day, dumps = policy.version, as_of.isoformat(), json.dumps
+        version, day, encode = policy.version, as_of.isoformat(), _JSON.encode
         by_category = result.by_category
         by_township = result.by_township
         inserts = []
         for row in rows:
-            c = classify(row.facts, rules)
+            c = decide(row.facts, rules)
             key = c.category.key
             by_category[key] += 1
             counts = by_township.get(row.township)
             if counts is None:
                 counts = by_township[row.township] = dict.fromkeys(CATEGORY_KEYS, 0)
             counts[key] += 1
-            measures = _measures_json(c.measures, measures_cache)
-            if current.get(row.household_id) != (c.category.value, measures):
-                reasons = dumps(c.reasons_json(), ensure_ascii=False)
+            # labels compare equal to the code members: ("大病救助", ("技能培训",)) == (c.category, …)
+            if current.get(row.household_id) != (c.category, c.measures):
+                measures = _measures_json(c.measures, measures_cache)
+                reasons = encode(c.classification().reasons_json())
                 inserts.append(
                     (row.household_id, c.category.value, measures, reasons, version, day, batch.id)
                 )
