@@ -93,7 +93,12 @@ def cadres_command(
     encoding: EncodingOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """导入干部 / import cadres: 姓名, 工号 or 身份证号, 单位, 职级, 所在乡镇, 是否教师, 联系电话, 在岗."""
+    """导入干部 / import the cadres (teachers included) who pair with poor households.
+
+    Columns: 姓名, 工号 and/or 身份证号 (a cadre is known by 工号 when given, else by 身份证号),
+    单位, 职级 (市级领导 县级领导 科级干部 一般干部 教师), 所在乡镇, 是否教师, 联系电话, 在岗 (是/否).
+    A blank cell keeps the earlier value; write 在岗 否 when a cadre leaves.
+    """
     _import(ctx, assign_cadres, file, dry_run, errors, sheet, encoding, fmt, "干部 cadres")
 
 
@@ -107,7 +112,12 @@ def teams_command(
     encoding: EncodingOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """导入驻村工作队 / import village work teams: 村, 队长, 队长级别, 第一书记, 后盾单位, 联村企业, dates."""
+    """导入驻村工作队 / import the village work teams.
+
+    Columns: 乡镇, 村 (12-digit code or name), 队长, 队长级别 (市级 县级 乡镇), 第一书记, 后盾单位
+    (several, separated by 、 or ,), 联村企业, 企业信用代码 (统一社会信用代码), 开始日期, 结束日期.
+    A team is known by village and 开始日期.
+    """
     _import(ctx, assign_teams, file, dry_run, errors, sheet, encoding, fmt, "工作队 work teams")
 
 
@@ -121,7 +131,11 @@ def visits_command(
     encoding: EncodingOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """导入民情记录本 / import the visit log: 日期, 干部, 户编号, 类型, 慰问金, 物资, 办实事, 问题."""
+    """导入民情记录本 / import the visit log (民情记录本).
+
+    Columns: 日期, 干部 (工号, 身份证号 or a unique name), 户编号, 类型 (走访 慰问 办实事 宣讲),
+    慰问金(元), 物资折价(元), 办实事件数, 问题, 是否解决.
+    """
     _import(ctx, assign_visits, file, dry_run, errors, sheet, encoding, fmt, "走访 visits")
 
 
@@ -142,7 +156,13 @@ def pair_command(
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """结对帮联 / give every registered household and student a cadre; keep valid pairs, end the rest."""
+    """结对帮联 / pair every registered household and student with a cadre.
+
+    Keeps the valid pairs; ends (as history) those of exited households, departed cadres and
+    former students; fills the gaps preferring a backing unit's cadre, then the township's, then
+    any, least loaded first, and a teacher first for students. Capacity by rank comes from the
+    policy; a shortfall is reported by township and exits 1.
+    """
     say = stderr_console(state(ctx).quiet)
     opts = assign_pair.PairOptions(as_of=parse_as_of(as_of), dry_run=dry_run)
     pol = load_policy(policy)
@@ -186,7 +206,12 @@ def check_command(
     policy: PolicyOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """帮扶缺口 / list every gap: unpaired households and students, over-capacity cadres, teams, visits."""
+    """帮扶缺口 / list every gap in pairing, work teams and visits, by township and village.
+
+    Rules: household_unpaired, student_unpaired, cadre_over_capacity, village_no_team,
+    village_no_leader, village_no_secretary, team_no_unit, household_not_visited (policy
+    assign.visit_days), visit_unpaired. Exits 1 when any gap exists.
+    """
     say = stderr_console(state(ctx).quiet)
     day = parse_as_of(as_of)
     pol = load_policy(policy)

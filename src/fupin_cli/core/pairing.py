@@ -125,9 +125,14 @@ def plan_pairs(
     cadre_list = sorted(cadres, key=_BY_ID)
     household_list = sorted(households, key=_BY_ID)
     home = dict(zip(map(_BY_ID, household_list), household_list, strict=True))
+    household_list = list(home.values())  # one entry per id
     student_list = sorted(students, key=_BY_HOME)
     student_list = list(compress(student_list, map(home.__contains__, map(_HOME, student_list))))
     student_home = dict(zip(map(_BY_ID, student_list), map(_HOME, student_list), strict=True))
+    if len(student_home) != len(student_list):  # one entry per student, the first kept
+        seen: set[str] = set()
+        student_list = [s for s in student_list if not (s.id in seen or seen.add(s.id))]
+        student_home = {s.id: s.household_id for s in student_list}
     pairs = list(existing)
     pairs.sort(key=_pair_order if None in map(_BY_ID, pairs) else _BY_ID)
 
