@@ -693,3 +693,28 @@ def test_fund_help_is_bilingual(cli):
     for sub in ("import", "loans", "projects", "add", "balance", "check", "notice"):
         result = cli("fund", sub, "--help", db=False)
         assert result.exit_code == 0 and " / " in result.stdout
+
+
+def test_bulk_load_keeps_file_order_and_rebuilds_indexes(county, tmp_path, monkeypatch):
+    """A load bigger than the ledger goes in 50 rows a statement with the secondary indexes
+    rebuilt after; the entries keep the file's order and the schema is unchanged."""
+    import fupin_cli.jobs.fund as fund_job
+
+    monkeypatch.setattr(fund_job, "REBUILD_INDEXES_AT", 100)
+    schema = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'fund_entry' ORDER BY name"
+    indexes = county.sql(schema)
+    rows = [e("2016-01-01", "财政投入", "到位", 1_000_000, "R0")]
+    rows += [
+        e("2016-01-02", "财政投入", "拨付", 100 + n, f"A{n:03d}", 村="桃花村", 用途="产业发展")
+        for n in range(121)
+    ]
+    fund_import(county, fund_file(tmp_path / "big.xlsx", rows))
+    assert entries(county) == ["R0", *(f"A{n:03d}" for n in range(121))]
+    assert county.scalar("SELECT sum(amount_fen) FROM fund_entry WHERE kind = 'allocation'") == (
+        sum(100 + n for n in range(121)) * FEN
+    )
+    assert county.sql(schema) == indexes
+    plan = county.sql(
+        "EXPLAIN QUERY PLAN SELECT * FROM fund_entry WHERE village_id = 1 AND date > '2016'"
+    )
+    assert "ix_fund_entry_village" in str(plan)

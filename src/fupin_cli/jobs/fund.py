@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +295,7 @@ def load_ledger(conn: Connection, policy: Policy) -> Ledger:
 
 
 REBUILD_INDEXES_AT = 50_000
+ROWS_PER_STATEMENT = 50
 
 
 class _IsoDates(dict):
@@ -341,13 +342,23 @@ def _insert_entries(
         conn.exec_driver_sql("PRAGMA cache_size = -65536")
     for ix in indexes:
         ix.drop(conn)
-    executemany(
-        conn,
+    insert = (
         "INSERT INTO fund_entry (doc_no, date, channel, kind, amount_fen, village_id, project_id, "
-        "household_id, purpose, reverses_doc, allocation_doc, note, batch_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        "household_id, purpose, reverses_doc, allocation_doc, note, batch_id) VALUES "
     )
+    one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    whole = len(rows) - len(rows) % ROWS_PER_STATEMENT if sqlite else 0
+    if whole:
+        # SQLite: 50 rows a statement (650 parameters) saves a statement's overhead per row.
+        executemany(
+            conn,
+            insert + ", ".join([one] * ROWS_PER_STATEMENT),
+            [
+                tuple(chain.from_iterable(rows[i : i + ROWS_PER_STATEMENT]))
+                for i in range(0, whole, ROWS_PER_STATEMENT)
+            ],
+        )
+    executemany(conn, insert + one, rows[whole:])
     for ix in indexes:
         ix.create(conn)
     return len(rows)
@@ -523,8 +534,7 @@ class ColumnPlan:
             chunk = list(islice(rows, CHUNK_ROWS))
             if not chunk:
                 return
-            numbers = [n for n, _ in chunk]
-            cells = [c for _, c in chunk]
+            numbers, cells = zip(*chunk, strict=True)
             if any(len(c) < width for c in cells):  # a short csv line
                 cells = [c if len(c) >= width else [*c, *[""] * (width - len(c))] for c in cells]
             by_column = list(zip(*cells, strict=False))  # rows → columns, in C
