@@ -21,7 +21,8 @@ from fupin_cli.core.policy import Policy
 from fupin_cli.db.engine import Database
 from fupin_cli.db.models import Household, Loan, Person, Project
 from fupin_cli.io.sheets import Field, Spec, Table
-from fupin_cli.jobs.fund import ImportOptions, ImportResult, RefError, Refs, run_import
+from fupin_cli.jobs.fund import ImportOptions, ImportResult, run_import
+from fupin_cli.jobs.fund_refs import RefError, Refs
 from fupin_cli.jobs.rows import (
     DATE,
     ID,
