@@ -112,6 +112,7 @@ class _Summary:
     __slots__ = (
         "facts",
         "policy",
+        "working_age",
         "able",
         "ordinary",
         "idle",
@@ -125,7 +126,7 @@ class _Summary:
     def __init__(self, facts: HouseholdFacts, policy: ClassifyPolicy) -> None:
         self.facts = facts
         self.policy = policy
-        lo, hi = policy.working_age
+        self.working_age = lo, hi = policy.working_age
         able = ordinary = idle = students = serious = chronic = disabled = _NOBODY
         head = None
         # Tuple membership and ``==`` compare by identity first, then as text, so plain labels
@@ -186,7 +187,7 @@ class _Condition:
 
 
 def _no_able_facts(s: _Summary) -> dict[str, Any]:
-    ages = s.policy.working_age
+    ages = s.working_age
     if s.able:
         return {
             "working_age": ages,
@@ -360,6 +361,15 @@ class _Rule(NamedTuple):
     label: str
     all_of: tuple[Callable[[_Summary], bool], ...]
     any_of: tuple[Callable[[_Summary], bool], ...]
+    conditions: tuple[tuple[str, _Condition], ...]  # all_of, then any_of
+
+    def facts(self, s: _Summary) -> dict[str, Any]:
+        """The facts of the conditions that hold: what a fired rule used."""
+        out = {}
+        for name, condition in self.conditions:
+            if condition.holds(s):
+                out[name] = condition.facts(s)
+        return out
 
     def holds(self, s: _Summary) -> bool:
         for test in self.all_of:
@@ -391,6 +401,7 @@ def _rules(policy: ClassifyPolicy) -> tuple[_Rule, ...]:
             rule_label(n, r),
             tuple(_SPECS[c].holds for c in r.all_of),
             tuple(_SPECS[c].holds for c in r.any_of),
+            tuple((c, _SPECS[c]) for c in (*r.all_of, *r.any_of)),
         )
         for n, r in enumerate((*policy.rules, _FALLBACK), start=1)
     )
@@ -444,7 +455,7 @@ _TRAINING = _MeasureRule(
     "ordinary_worker",
     "a working-age 普通劳动力 member not in school",
     lambda s: {
-        "working_age": s.policy.working_age,
+        "working_age": s.working_age,
         "ordinary_workers": [f"{m.name}({m.age}岁)" for m in s.ordinary],
     },
     _list_why("劳动年龄内普通劳动力 ordinary workers of working age", "ordinary_workers"),
@@ -472,7 +483,7 @@ _TRANSFER = _MeasureRule(
     "idle_worker",
     "an able working-age member not in school and not in work (务工状况 blank or 其他)",
     lambda s: {
-        "working_age": s.policy.working_age,
+        "working_age": s.working_age,
         "not_working": [f"{m.name}({m.age}岁,{m.work_status or '未填'})" for m in s.idle],
     },
     _list_why("劳动力未务工 able workers not in work", "not_working"),
@@ -521,7 +532,7 @@ class Decision(NamedTuple):
     def classification(self) -> Classification:
         s, rule, given = self.evidence
         new = tuple.__new__
-        reasons = [new(Reason, (self.category, rule.label, _rule_facts(rule.rule, s)))]
+        reasons = [new(Reason, (self.category, rule.label, rule.facts(s)))]
         for m in given:
             reasons.append(new(Reason, (m.measure, m.rule, m.facts(s))))
         return new(
@@ -553,17 +564,6 @@ def decide(facts: HouseholdFacts, policy: ClassifyPolicy) -> Decision:
 def classify(facts: HouseholdFacts, policy: ClassifyPolicy) -> Classification:
     """The household's primary category, its measures, and why. Total and deterministic."""
     return decide(facts, policy).classification()
-
-
-def _rule_facts(rule: ClassifyRule, s: _Summary) -> dict[str, Any]:
-    """The facts of the conditions that held in the rule that fired."""
-    if not (rule.all_of or rule.any_of):
-        return {}
-    return {
-        name: _SPECS[name].facts(s)
-        for name in (*rule.all_of, *rule.any_of)
-        if _SPECS[name].holds(s)
-    }
 
 
 def describe(reason: Reason) -> str:
