@@ -718,3 +718,16 @@ def test_bulk_load_keeps_file_order_and_rebuilds_indexes(county, tmp_path, monke
         "EXPLAIN QUERY PLAN SELECT * FROM fund_entry WHERE village_id = 1 AND date > '2016'"
     )
     assert "ix_fund_entry_village" in str(plan)
+
+
+def test_errors_option_names_the_error_file(county, tmp_path):
+    rows = [e("2016-03-01", "财政投入", "到位", "多少", "R1")]
+    target = tmp_path / "out" / "fund-errors.xlsx"
+    target.parent.mkdir()
+    out = fund_import(county, fund_file(tmp_path / "f.xlsx", rows), "--errors", target, code=1)
+    assert out["errors_file"] == str(target)
+    assert [r["列"] for r in errors_of(target)] == ["金额(元)"]
+    assert not (tmp_path / "f.errors.xlsx").exists()
+    fixed = [e("2016-03-01", "财政投入", "到位", 100, "R1")]
+    out = fund_import(county, fund_file(tmp_path / "f.xlsx", fixed), "--errors", target)
+    assert out["errors_file"] is None and not target.exists()  # no stale error file

@@ -41,6 +41,7 @@ from fupin_cli.io.sheets import Field, Spec, Table, open_table
 from fupin_cli.jobs.fund_refs import RefError, Refs
 from fupin_cli.jobs.fund_reports import (
     Period,
+    flows,
     fund_balance,
     fund_facts,
     fund_rules,
@@ -679,6 +680,7 @@ __all__ = [
     "RefError",
     "Refs",
     "add_entry",
+    "flows",
     "fund_balance",
     "fund_facts",
     "fund_rules",
