@@ -372,7 +372,11 @@ class ColumnPlan:
             for c in cols
         ]
 
-    def chunks(self):
+    def chunks(
+        self,
+    ) -> Iterator[
+        tuple[Sequence[int], Sequence[Any], list[Sequence[Any]], dict[int, tuple[str, str]]]
+    ]:
         rows = self.table.rows
         width = self.width
         while True:
