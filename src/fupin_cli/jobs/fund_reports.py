@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, case, func, literal_column, null, select
 
 from fupin_cli.core.codes import Channel
 from fupin_cli.core.dates import parse_date
@@ -75,13 +75,18 @@ def flows(conn: Connection, period: Period, group: Sequence[str] = FLOW_KEYS) ->
     what they cancel (few)."""
     e = _fund.alias("e")
     t = _fund.alias("t")
-    in_period = (e.c.date >= period.start) if period.start else literal(True)
-    in_col = case((in_period, 1), else_=0).label("in_period")
+    # No bound parameters in what is grouped: PostgreSQL matches GROUP BY expressions by their
+    # text, and two binds of one value are two different $n.
+    if period.start:
+        since = literal_column(f"'{period.start.isoformat()}'")  # a date we made, not input
+        in_col = case((e.c.date >= since, literal_column("1")), else_=literal_column("0"))
+    else:
+        in_col = literal_column("1")
     columns = {"channel": e.c.channel, "village": e.c.village_id, "purpose": e.c.purpose}
-    chosen = [columns[k] if k in group else literal(None) for k in FLOW_KEYS]
+    chosen = [columns[k] if k in group else null() for k in FLOW_KEYS]
     keys = [e.c.kind, *(columns[k] for k in FLOW_KEYS if k in group), in_col]
     plain = (
-        select(literal(None), e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
+        select(null(), e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
         .where(e.c.kind != REVERSAL)
         .group_by(*keys)
     )
