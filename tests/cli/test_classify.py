@@ -217,7 +217,7 @@ def test_explain_prints_every_rule_and_writes_nothing(county):
         "搬迁区域 relocation zone: 户 household 否 no, 村 village 是 yes",
         "  吴小 之子 11岁 | 无劳动力 | 健康 | 在校 七年级 | 务工 未填",
         "  rule 1: any of no_able_worker, wubao → 政策兜底 safety_net: 否 no",
-        "    [否] no_able_worker: 有16–60岁劳动力 / able worker(s) aged 16–60: 吴九(38岁,普通劳动力)",
+        "    [否] no_able_worker: 有16–60岁劳动力 / able worker(s) aged 16–60: 吴九(38岁)",
         "  rule 3: all of relocation_zone, house_d_or_none → 易地搬迁 relocation: 是 yes  ← 采用 applied",
         "    [是] relocation_zone: 在搬迁区域 in a relocation zone (户 household: 否, 村 village: 是)",
         "主要类别 primary category: 易地搬迁 relocation",

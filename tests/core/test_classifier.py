@@ -100,7 +100,7 @@ def test_no_able_worker_is_safety_net():
     assert c.category is Category.SAFETY_NET and c.rule_number == 1
     facts = c.reasons[0].facts
     assert set(facts) == {"no_able_worker"}
-    assert facts["no_able_worker"]["members"] == ["李奶奶(75岁,无劳动力)", "李爷爷(80岁,无劳动力)"]
+    assert facts["no_able_worker"]["members"] == ("李奶奶(75岁,无劳动力)", "李爷爷(80岁,无劳动力)")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_unknown_wubao_is_not_wubao():
 def test_serious_illness_member_is_illness_aid():
     c = classify(hh(worker(), elder(health=Health.SERIOUS)), POLICY)
     assert c.category is Category.ILLNESS_AID
-    assert c.reasons[0].facts == {"serious_illness": {"members": ["李奶奶(75岁)"]}}
+    assert c.reasons[0].facts == {"serious_illness": {"members": ("李奶奶(75岁)",)}}
 
 
 def test_main_cause_illness_is_illness_aid():
@@ -197,7 +197,7 @@ def test_a_policy_with_new_conditions_and_all_plus_any():
     chronic = hh(worker(health=Health.CHRONIC), dibao=True)
     assert classify(chronic, policy).reasons[0].facts == {
         "dibao": {"dibao": True},
-        "chronic_illness": {"members": ["张三(40岁)"]},
+        "chronic_illness": {"members": ("张三(40岁)",)},
     }
     assert category(hh(worker(), main_cause=Cause.DISABILITY), policy) is Category.ILLNESS_AID
     c_house = hh(worker(), housing=Housing.UNSAFE_C, village_relocation_zone=True)
@@ -275,7 +275,7 @@ def test_education_aid_reason_names_the_students():
     c = classify(hh(worker(), child(), child("小红", 16, SchoolStatus.SENIOR1)), POLICY)
     reason = c.reasons[1]
     assert reason.subject is Measure.EDUCATION_AID and reason.rule == "has_student"
-    assert reason.facts == {"students": ["小明(10岁,小学)", "小红(16岁,高中一年级)"]}
+    assert reason.facts == {"students": ("小明(10岁,小学)", "小红(16岁,高中一年级)")}
 
 
 @pytest.mark.parametrize(
@@ -337,7 +337,7 @@ def test_micro_credit_needs_labour_and_a_head():
     c = classify(hh(worker()), POLICY)
     assert c.measures == (Measure.MICRO_CREDIT,)
     assert c.reasons[1].facts == {
-        "able_workers": ["张三(40岁)"],
+        "able_workers": ("张三(40岁)",),
         "head": "张三(40岁)",
         "loan_head_age": (18, 65),
     }

@@ -99,14 +99,15 @@ _NOT_STUDENT = (None, "", SchoolStatus.NOT_IN_SCHOOL, SchoolStatus.PRESCHOOL)
 _NOT_WORKING = (None, "", WorkStatus.OTHER)
 _HOUSE_D_OR_NONE = (Housing.UNSAFE_D, Housing.NONE)
 _HOUSE_UNSAFE = (Housing.UNSAFE_C, Housing.UNSAFE_D)
-_NOBODY: tuple[Member, ...] = ()
+_NOBODY: tuple[str, ...] = ()
 
 
 class _Summary:
     """What the rules ask about a household, from one pass over its members.
 
-    The member tuples stay the shared empty tuple until someone is found: most households have
-    no student and no sick member.
+    Each group (able workers, students, the sick…) is a tuple of the members as the reasons
+    name them — ``张三(45岁)``, ``张小(10岁,小学)`` — written once here and shared by every reason
+    that quotes them. A group stays the shared empty tuple until someone is found.
     """
 
     __slots__ = (
@@ -132,25 +133,29 @@ class _Summary:
         # Tuple membership and ``==`` compare by identity first, then as text, so plain labels
         # from a database work as well as the enum members.
         for m in facts.members:
+            who = None
             in_school = m.school_status not in _NOT_STUDENT
             if in_school:
-                students = (*students, m)
+                students = (*students, f"{m.name}({m.age}岁,{m.school_status})")
             health = m.health
             if health != _HEALTHY:
+                who = f"{m.name}({m.age}岁)"
                 if health == _SERIOUS:
-                    serious = (*serious, m)
+                    serious = (*serious, who)
                 elif health == _CHRONIC:
-                    chronic = (*chronic, m)
+                    chronic = (*chronic, who)
                 elif health == _DISABLED:
-                    disabled = (*disabled, m)
+                    disabled = (*disabled, who)
             skill = m.labour_skill
             if lo <= m.age <= hi and (skill == _ORDINARY or skill == _SKILLED):
-                able = (*able, m)
+                if who is None:
+                    who = f"{m.name}({m.age}岁)"
+                able = (*able, who)
                 if not in_school:
                     if skill == _ORDINARY:
-                        ordinary = (*ordinary, m)
+                        ordinary = (*ordinary, who)
                     if m.work_status in _NOT_WORKING:
-                        idle = (*idle, m)
+                        idle = (*idle, f"{m.name}({m.age}岁,{m.work_status or '未填'})")
             if head is None and m.relation == _HEAD:
                 head = m
         self.able = able
@@ -189,13 +194,10 @@ class _Condition:
 def _no_able_facts(s: _Summary) -> dict[str, Any]:
     ages = s.working_age
     if s.able:
-        return {
-            "working_age": ages,
-            "able_workers": [f"{m.name}({m.age}岁,{m.labour_skill})" for m in s.able],
-        }
+        return {"working_age": ages, "able_workers": s.able}
     return {
         "working_age": ages,
-        "members": [f"{m.name}({m.age}岁,{m.labour_skill})" for m in s.facts.members],
+        "members": tuple(f"{m.name}({m.age}岁,{m.labour_skill})" for m in s.facts.members),
     }
 
 
@@ -208,7 +210,7 @@ def _no_able_why(held: bool, f: Mapping[str, Any]) -> str:
 
 def _members_facts(attr: str) -> Callable[[_Summary], dict[str, Any]]:
     def facts(s: _Summary) -> dict[str, Any]:
-        return {"members": [f"{m.name}({m.age}岁)" for m in getattr(s, attr)]}
+        return {"members": getattr(s, attr)}
 
     return facts
 
@@ -447,7 +449,7 @@ _EDUCATION = _MeasureRule(
     Measure.EDUCATION_AID,
     "has_student",
     "a member in school (小学 and above)",
-    lambda s: {"students": [f"{m.name}({m.age}岁,{m.school_status})" for m in s.students]},
+    lambda s: {"students": s.students},
     _list_why("在校生 students", "students"),
 )
 _TRAINING = _MeasureRule(
@@ -456,7 +458,7 @@ _TRAINING = _MeasureRule(
     "a working-age 普通劳动力 member not in school",
     lambda s: {
         "working_age": s.working_age,
-        "ordinary_workers": [f"{m.name}({m.age}岁)" for m in s.ordinary],
+        "ordinary_workers": s.ordinary,
     },
     _list_why("劳动年龄内普通劳动力 ordinary workers of working age", "ordinary_workers"),
 )
@@ -472,7 +474,7 @@ _CREDIT = _MeasureRule(
     "labour_and_head_age",
     "an able working-age member and the head within the loan age",
     lambda s: {
-        "able_workers": [f"{m.name}({m.age}岁)" for m in s.able],
+        "able_workers": s.able,
         "head": _who(s.head) if s.head is not None else None,
         "loan_head_age": s.policy.loan_head_age,
     },
@@ -484,7 +486,7 @@ _TRANSFER = _MeasureRule(
     "an able working-age member not in school and not in work (务工状况 blank or 其他)",
     lambda s: {
         "working_age": s.working_age,
-        "not_working": [f"{m.name}({m.age}岁,{m.work_status or '未填'})" for m in s.idle],
+        "not_working": s.idle,
     },
     _list_why("劳动力未务工 able workers not in work", "not_working"),
 )
