@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -159,7 +159,12 @@ class Ledger:
     disbursement inherits channel, village, project, household and purpose from what it names).
     """
 
-    def __init__(self, policy: FundPolicy) -> None:
+    def __init__(
+        self, policy: FundPolicy, *, names: Callable[[str, Any], str] | None = None
+    ) -> None:
+        """``names(field, value)`` shows a village, project or household id as people know it
+        (in messages); without it the id is shown."""
+        self.names = names
         self.banned = frozenset(policy.banned_purposes)
         self.received: dict[str, int] = defaultdict(int)
         self.allocated: dict[str, int] = defaultdict(int)
@@ -201,10 +206,21 @@ class Ledger:
         out = []
         for name, a, b in zip(names, old.content(), entry.content(), strict=True):
             if a != b:
-                if name == "amount":
-                    a, b = format_fen(a), format_fen(b)
-                out.append(f"{FIELD_LABELS[name]} {_show(a)} ≠ {_show(b)}")
+                out.append(f"{FIELD_LABELS[name]} {self._name(name, a)} ≠ {self._name(name, b)}")
         return ", ".join(out)
+
+    def _name(self, field: str, value: Any) -> str:
+        if value is None or value == "":
+            return "(blank)"
+        if field == "amount":
+            return format_fen(value)
+        if field == "channel":
+            return channel_label(value)
+        if field == "kind":
+            return kind_label(value)
+        if self.names is not None and field in ("village", "project", "household"):
+            return self.names(field, value)
+        return str(value)
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -124,11 +124,11 @@ class _Dates(dict):
         return day
 
 
-def load_ledger(conn: Connection, policy: Policy) -> Ledger:
+def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> Ledger:
     """Every recorded entry, in the order recorded, as the ledger's starting state.
 
     Read with the driver (no per-row type processing): a county year is 200,000 rows."""
-    ledger = Ledger(policy.fund)
+    ledger = Ledger(policy.fund, names=refs.name if refs is not None else None)
     rows = conn.exec_driver_sql(
         "SELECT doc_no, date, kind, amount_fen, channel, village_id, project_id, household_id, "
         "purpose, reverses_doc, allocation_doc FROM fund_entry ORDER BY id"
@@ -428,7 +428,7 @@ def import_entries(
     def body(conn: Connection, table: Table, batch_id: int, result: ImportResult):
         plan = ColumnPlan(table, COLUMNS)
         refs = Refs(conn)
-        ledger = load_ledger(conn, policy)
+        ledger = load_ledger(conn, policy, refs)
         header = table.header_of
         seen: dict[str, int] = {}
         targets: dict[tuple, Any] = {}
@@ -618,7 +618,7 @@ def add_entry(db: Database, req: AddRequest, *, policy: Policy, dry_run: bool) -
         )
         refs = Refs(conn)
         entry = _parse_request(req, refs)
-        ledger = load_ledger(conn, policy)
+        ledger = load_ledger(conn, policy, refs)
         try:
             entry = ledger.complete(entry)
             same = ledger.known(entry)

@@ -129,6 +129,14 @@ class Refs:
         self._load_households()
         return self._household_no.get(hid, str(hid))
 
+    def name(self, field: str, value: int) -> str:
+        """A village, project or household id as people know it (for messages)."""
+        if field == "village":
+            return self.geo.label(value) if value in self.geo.names else str(value)
+        if field == "project":
+            return self.project_name(value)
+        return self.household_no(value)
+
     def target(
         self,
         township: str | None,
