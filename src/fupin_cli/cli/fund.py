@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,13 +63,26 @@ def _say(ctx: typer.Context, message: str) -> None:
     stderr_console(state(ctx).quiet).print(message, highlight=False, markup=False)
 
 
-def _import(ctx, run, path, policy, dry_run, partial, errors, sheet, encoding, fmt) -> None:
+def _import(
+    ctx: typer.Context,
+    run: Callable[..., job.ImportResult],
+    path: Path,
+    policy: Path | None,
+    dry_run: bool,
+    partial: bool,
+    errors: Path | None,
+    sheet: str | None,
+    encoding: str | None,
+    fmt: OutputFormat,
+) -> None:
+    """The shell of the three imports: options in, the job, the summary out, exit 1 on rejects."""
     opts = job.ImportOptions(
         dry_run=dry_run, partial=partial, errors=errors, sheet=sheet, encoding=encoding
     )
+    rules = load_policy(policy)  # a bad policy file stops before the database is touched
     db = open_db(ctx)
     try:
-        result = run(db, path, policy=load_policy(policy), opts=opts)
+        result = run(db, path, policy=rules, opts=opts)
     finally:
         db.dispose()
     summary = result.summary()
@@ -200,9 +214,10 @@ def add_command(
         allocation=allocation,
         note=note,
     )
+    rules = load_policy(policy)
     db = open_db(ctx)
     try:
-        result = job.add_entry(db, req, policy=load_policy(policy), dry_run=dry_run)
+        result = job.add_entry(db, req, policy=rules, dry_run=dry_run)
     finally:
         db.dispose()
     data = {
