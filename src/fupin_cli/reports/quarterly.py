@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from fupin_cli.core.codes import Category, Channel, SchoolStatus, Status
 from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
@@ -283,9 +283,9 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             paired_students.add(pid)
     for hid in paired_households & registered:
         villages[home[hid]].households_paired += 1
-    marks = ", ".join("?" * len(STUDENT))
-    for pid, hid in conn.exec_driver_sql(
-        f"SELECT id_number, household_id FROM person WHERE school_status IN ({marks})", STUDENT
+    students = text("SELECT id_number, household_id FROM person WHERE school_status IN :levels")
+    for pid, hid in conn.execute(
+        students.bindparams(bindparam("levels", expanding=True)), {"levels": list(STUDENT)}
     ):
         if hid in registered:
             v = villages[home[hid]]
