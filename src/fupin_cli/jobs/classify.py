@@ -5,10 +5,11 @@ one household — in two queries, classifies each with the pure ``core.classifie
 classification row only where the result differs from the household's current (latest) one:
 history is kept, never overwritten; the rows and the batch row go in one transaction.
 
-"Differs" means another category or other measures. The reasons are stored with the row but not
-compared: they quote ages, which move with ``--as-of``, and a birthday is no new decision.
+"Differs" means another category or other measures (compared as lists, not as JSON text). The
+reasons are stored with the row but not compared: they quote ages, which move with ``--as-of``,
+and a birthday is no new decision. They are written out only for the households that changed.
 
-``explain`` and ``plan`` read one household and write nothing to the database.
+``explain_household`` and ``plan`` read one household and write nothing to the database.
 """
 
 from __future__ import annotations
