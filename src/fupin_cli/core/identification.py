@@ -40,7 +40,7 @@ _COSTLY_SCHOOL = frozenset(
 )  # 高中, 中职, 高职, 大专及以上
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built 835,000 times a county run, and frozen __init__ is slow
 class Member:
     age: int
     labour: LabourSkill
@@ -50,7 +50,7 @@ class Member:
     work: WorkStatus | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HouseholdFacts:
     members: tuple[Member, ...]
     income_fen: int | None = None  # 家庭年人均纯收入; None = unknown

@@ -306,7 +306,11 @@ def _register(
 
         fp = hh.fingerprint(vid)
         own = existing.get(hh.no)
-        run_ids[hh.no] = own.id if own else hid
+        is_new = own is None
+        if own is None:
+            own = _Existing(hid, Status.UNIDENTIFIED, None, None, None)
+            hid += 1
+        run_ids[hh.no] = own.id
         values = (
             vid,
             hh.group,
@@ -323,18 +327,16 @@ def _register(
             fp,
             batch_id,
         )
-        if own is None:
-            own = _Existing(hid, Status.UNIDENTIFIED, None, None, None)
-            new_hh.append((hid, hh.no, *values))
-            hid += 1
-        elif own.fingerprint != fp:
-            upd_hh.append((*values, own.id))
-        if own.fingerprint != fp:
+        changed = own.fingerprint != fp
+        if changed:
             person_rows.extend(p.row_values(own.id, batch_id) for p in hh.persons)
+        if not is_new and changed:
+            upd_hh.append((*values, own.id))
 
         assessed_fp = _digest(f"{fp}|{policy.version}|{as_of.year}|{a.decision.key}")
         if own.assessed == assessed_fp:
             continue  # same facts, same policy, same round: nothing new to record
+        other_causes = _json([c._value_ for c in a.other_causes])
         assessments.append(
             (
                 own.id,
@@ -348,7 +350,7 @@ def _register(
                 _json(a.vetoes),
                 a.decision.key,
                 _v(a.main_cause),
-                _json([c.value for c in a.other_causes]),
+                other_causes,
                 _json(a.reasons),
                 assessed_fp,
                 batch_id,
@@ -362,39 +364,32 @@ def _register(
                     own.id,
                     as_of_text,
                     step.event,
-                    own.status.value,
-                    status.value,
+                    own.status._value_,
+                    status._value_,
                     step.reason,
                     batch_id,
                 )
             )
-            counter = {
-                "identified": "newly_identified",
-                "proposed_exit": "proposed_exit",
-                "exited": "exited",
-                "returned": "returned",
-                "removed": "removed",
-            }.get(step.event)
+            counter = EVENT_COUNTERS.get(step.event)
             if counter:
                 setattr(result, counter, getattr(result, counter) + 1)
         attribute = None
         if status.registered or status is Status.EXITED:
-            attribute = (
+            kind = (
                 Attribute.WUBAO
                 if hh.is_wubao
                 else Attribute.DIBAO
                 if hh.is_dibao
                 else Attribute.GENERAL
-            ).value
-        status_updates.append(
-            (
-                status.value,
-                attribute,
-                _v(a.main_cause),
-                _json([c.value for c in a.other_causes]),
-                own.id,
             )
-        )
+            attribute = kind._value_
+        lifecycle = (status._value_, attribute, _v(a.main_cause), other_causes)
+        if is_new:
+            new_hh.append(
+                (own.id, hh.no, *lifecycle, *values)
+            )  # inserted with its status: no second pass
+        else:
+            status_updates.append((*lifecycle, own.id))
 
     for pid, from_hid, to_no in moves:
         to_id = run_ids.get(to_no)
@@ -430,7 +425,8 @@ def _register(
     )
     executemany(
         conn,
-        f"INSERT INTO household (id, household_no, status, {cols}) VALUES (?, ?, '未识别', "
+        f"INSERT INTO household (id, household_no, status, attribute, main_cause, other_causes, {cols}) "
+        "VALUES (?, ?, ?, ?, ?, ?, "
         f"{', '.join('?' * 17)})",
         new_hh,
     )
@@ -529,8 +525,17 @@ def _absent(
     return dict(out)
 
 
+EVENT_COUNTERS = {
+    "identified": "newly_identified",
+    "proposed_exit": "proposed_exit",
+    "exited": "exited",
+    "returned": "returned",
+    "removed": "removed",
+}
+
+
 def _v(member) -> str | None:
-    return None if member is None else member.value
+    return None if member is None else member._value_
 
 
 _encode = json.JSONEncoder(
@@ -539,7 +544,7 @@ _encode = json.JSONEncoder(
 
 
 def _json(value) -> str:
-    return _encode(list(value))
+    return _encode(list(value)) if value else "[]"
 
 
 def _digest(text: str) -> str:

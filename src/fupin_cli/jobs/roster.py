@@ -177,6 +177,15 @@ class Person:
             None if w is None else w._value_,
         )
 
+    def digest_text(self) -> str:
+        """This member's part of the household fingerprint (every stored column)."""
+        e, s, w = self.education, self.school, self.work
+        return (
+            f"{self.id_number}\x1f{self.name}\x1f{self.sex._value_}\x1f{self.birth_date}\x1f"
+            f"{self.relation._value_}\x1f{e and e._value_}\x1f{s and s._value_}\x1f{self.health._value_}\x1f"
+            f"{self.labour._value_}\x1f{w and w._value_}"
+        )
+
     def row_values(self, household_id: int, batch_id: int) -> tuple:
         v = self.values()
         return (v[0], household_id, *v[1:], batch_id)
@@ -226,7 +235,7 @@ class Household:
             self.phone,
             self.head_name,
         )
-        members = sorted(_join(p.values()) for p in self.persons)
+        members = sorted(p.digest_text() for p in self.persons)
         text = _join(facts) + "\x1e" + "\x1e".join(members)
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
@@ -286,7 +295,7 @@ def read(
         for k in ("township", "village", "household_no", "name")
         if k in table.columns
     ]
-    person_cols = [table.columns["name"], table.columns["id_number"]]
+    name_idx, id_idx = table.columns["name"], table.columns["id_number"]
     current: Household | None = None
     orphans = 0
     for row_no, cells in table.rows:
@@ -294,9 +303,9 @@ def read(
         if _is_subtotal(cells, mark_cols):
             roster.subtotals += 1
             continue
-        if not any(_filled(cells[i]) for i in person_cols if i < n) and not any(
-            _filled(c) for c in cells
-        ):
+        name_cell = cells[name_idx] if name_idx < n else None
+        id_cell = cells[id_idx] if id_idx < n else None
+        if not _filled(name_cell) and not _filled(id_cell) and not any(_filled(c) for c in cells):
             continue  # a blank row
         roster.rows_read += 1
         raw = pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
