@@ -40,8 +40,11 @@ _COSTLY_SCHOOL = frozenset(
 )  # 高中, 中职, 高职, 大专及以上
 
 
-@dataclass(slots=True)  # not frozen: built 835,000 times a county run, and frozen __init__ is slow
+@dataclass(slots=True)
 class Member:
+    """One person as the five looks see them. Any object with these attributes will do (the
+    roster's own Person records are passed as they are, to spare 835,000 copies a county run)."""
+
     age: int
     labour: LabourSkill
     health: Health

@@ -7,7 +7,9 @@ SQLAlchemy connection's transaction, so a failure rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -40,3 +42,16 @@ def sync_sequence(conn: Connection, table: str) -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 1)) FROM {table}"
             )
         )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a county's rows are held: the collector would walk
+    millions of live objects again and again (our bulk work makes no reference cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -23,14 +23,13 @@ from fupin_cli.core.idcard import age_on
 from fupin_cli.core.identification import (
     Assessment,
     HouseholdFacts,
-    Member,
     apply_quota,
     assess,
     transition,
 )
 from fupin_cli.core.policy import Policy, PolicyError
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany, next_id, sync_sequence
+from fupin_cli.db.bulk import executemany, next_id, paused_gc, sync_sequence
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
@@ -118,6 +117,11 @@ class IdentifyResult:
 
 
 def run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
+    with paused_gc():
+        return _run(db, policy, opts, warn=warn)
+
+
+def _run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
     if opts.roster is None and opts.villages is None:
         raise UsageError(
             "give a roster file, --villages FILE, or both (see 'fupin identify --help')"
@@ -263,18 +267,10 @@ def _register(
     accepted = list(parsed.accepted())
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:
+        for p in hh.persons:  # a Person has every attribute a core Member has, plus the age now
+            p.age = age_on(p.birth_date, as_of)
         facts = HouseholdFacts(
-            members=tuple(
-                Member(
-                    age=age_on(p.birth_date, as_of),
-                    labour=p.labour,
-                    health=p.health,
-                    education=p.education,
-                    school=p.school,
-                    work=p.work,
-                )
-                for p in hh.persons
-            ),
+            members=tuple(hh.persons),
             income_fen=hh.income_fen,
             housing=hh.housing,
             housing_area=hh.housing_area,

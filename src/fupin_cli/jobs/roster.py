@@ -159,6 +159,7 @@ class Person:
     labour: LabourSkill
     work: WorkStatus | None
     head_name: str | None  # the row's 户主姓名 cell; dropped once the household is checked
+    age: int = 0  # completed years at --as-of, set before assessment (core reads it as a Member)
 
     def values(self) -> tuple:
         """The stored columns, in person-table order, as plain text (a code's ``_value_`` is its
