@@ -19,14 +19,13 @@ from fupin_cli.core.codes import CadreRank
 from fupin_cli.core.pairing import Cadre, Household, Pair, PairingPlan, Student, plan_pairs
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany
+from fupin_cli.db.bulk import executemany, paused_gc
 from fupin_cli.db.engine import Database
 from fupin_cli.jobs.assign_queries import (
     REGISTERED,
     STUDENT_LEVELS,
     current_teams,
     fetch,
-    gc_paused,
     marks,
     team_units,
 )
@@ -121,7 +120,7 @@ def _as(kind, rows: list[tuple]) -> list:
 def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
     result = PairResult(as_of=opts.as_of, dry_run=opts.dry_run)
     day = opts.as_of.isoformat()
-    with gc_paused(), db.transaction(dry_run=opts.dry_run) as conn:
+    with paused_gc(), db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(
             conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
         )

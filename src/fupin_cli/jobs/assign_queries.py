@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -79,17 +77,3 @@ def team_units(conn: Connection, team_ids: Sequence[int]) -> dict[int, set[int]]
         if tid in wanted:
             out.setdefault(tid, set()).add(uid)
     return out
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a bulk step: a county's households, students and
-    pairs are some 100,000 small tuples without cycles, and the collector's full passes over
-    them cost more than the pairing itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -9,9 +9,7 @@ the accepted rows go in with one executemany inside the command's transaction, w
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -32,7 +30,7 @@ from fupin_cli.core.ledger import (
 from fupin_cli.core.money import MoneyError, parse_money
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany
+from fupin_cli.db.bulk import executemany, paused_gc
 from fupin_cli.db.engine import Database
 from fupin_cli.db.models import FundEntry
 from fupin_cli.errors import RefusedError, UsageError
@@ -134,7 +132,7 @@ def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> L
         "purpose, reverses_doc, allocation_doc FROM fund_entry ORDER BY id"
     )
     day = _Dates()
-    with gc_paused():
+    with paused_gc():
         ledger.load(Entry(r[0], day[r[1]], *r[2:]) for r in rows)
     return ledger
 
@@ -261,19 +259,6 @@ class ImportResult:
 Body = Callable[[Connection, Table, int, ImportResult], Callable[[], None]]
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a bulk load: it creates 200,000 acyclic objects
-    that the collector would otherwise walk again and again (a third of the load's time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def run_import(
     db: Database,
     path: Path,
@@ -298,7 +283,7 @@ def run_import(
             input_file=path,
             policy_version=policy.version,
         )
-        with gc_paused():
+        with paused_gc():
             write = body(conn, table, batch.id, result)
             if result.rows_rejected and not opts.partial:
                 result.added = result.updated = 0  # a file with a bad row writes nothing
