@@ -1,4 +1,5 @@
-"""The example county's assign sheets import as documented (examples/cadres, teams, visits)."""
+"""The example county's assign sheets import as documented (examples/cadres, teams, visits,
+measures)."""
 
 import json
 import shutil
@@ -11,7 +12,7 @@ AS_OF = "2016-09-30"
 
 
 def test_example_sheets_pair_everyone_and_show_their_bad_rows(cli, tmp_path):
-    for name in ("roster", "villages", "cadres", "teams", "visits"):
+    for name in ("roster", "villages", "cadres", "teams", "visits", "measures"):
         shutil.copy(EXAMPLES / f"{name}.xlsx", tmp_path / f"{name}.xlsx")
     identify = cli(
         "identify",
@@ -36,5 +37,33 @@ def test_example_sheets_pair_everyone_and_show_their_bad_rows(cli, tmp_path):
     assert (visits["created"], visits["rows_rejected"]) == (36, 3)
     rows = list(load_workbook(tmp_path / "visits.errors.xlsx").active.iter_rows(values_only=True))
     assert [r[1] for r in rows[1:]] == ["户编号", "日期", "类型"]
+    measures = run("assign", "measures", tmp_path / "measures.xlsx", code=1)
+    assert (measures["created"], measures["rows_rejected"]) == (14, 1)
+    rows = list(load_workbook(tmp_path / "measures.errors.xlsx").active.iter_rows(values_only=True))
+    assert [(r[0], r[1]) for r in rows[1:]] == [(16, "身份证号")]  # a child of another household
+    assert run("classify", "--as-of", AS_OF)["classified"] == 19
     gaps = run("assign", "check", "--as-of", AS_OF, code=1)["gaps"]
-    assert [g["rule"] for g in gaps] == ["visit_unpaired"]
+    coverage = {"measure_not_delivered", "labour_not_trained", "student_no_aid"}
+    coverage.add("household_no_employment")
+    assert [g["rule"] for g in gaps if g["rule"] not in coverage] == ["visit_unpaired"]
+    # 林梅娟's household: every measure of its plan but its category (大病救助) delivered;
+    # 吴爱娜 trained and placed in work, her husband 林毅 (技能劳动力) not yet trained
+    lin = [
+        (g["rule"], g["subject"], g["detail"])
+        for g in gaps
+        if g["subject"].startswith("4307250102011")
+    ]
+    assert lin == [
+        (
+            "measure_not_delivered",
+            "4307250102011",
+            f"户主 林梅娟: 大病救助 planned (帮扶计划), no record of it up to {AS_OF}",
+        ),
+        (
+            "labour_not_trained",
+            "4307250102011 林毅",
+            f"技能劳动力, 40岁: no 技能培训 record naming this person up to {AS_OF}",
+        ),
+    ]
+    # the rejected row meant 黄欣玉, whose aid is still missing
+    assert ("student_no_aid", "4307250202021 黄欣玉") in {(g["rule"], g["subject"]) for g in gaps}

@@ -21,6 +21,14 @@ CADRE_HEADERS = [
 ]
 TEAM_HEADERS = ["乡镇", "村", "队长", "队长级别", "第一书记", "后盾单位", "开始日期", "结束日期"]
 VISIT_HEADERS = ["日期", "干部", "户编号", "类型", "慰问金(元)", "问题", "是否解决"]
+MEASURE_HEADERS = ["日期", "户编号", "身份证号", "措施", "内容", "金额(元)", "经办干部"]
+# the rules on measures delivered (tests/cli/test_measures.py covers them)
+COVERAGE_RULES = {
+    "measure_not_delivered",
+    "labour_not_trained",
+    "student_no_aid",
+    "household_no_employment",
+}
 ID_PATTERN = re.compile(r"\d{17}[\dX]")
 
 
@@ -331,7 +339,14 @@ def test_pair_table_output_and_bad_as_of(staffed):
 
 
 def rules(out):
-    return sorted({(g["rule"], g["village"], g["subject"]) for g in out["gaps"]})
+    """(rule, village, subject) of the gaps, leaving out the rules on measures delivered."""
+    return sorted(
+        {
+            (g["rule"], g["village"], g["subject"])
+            for g in out["gaps"]
+            if g["rule"] not in COVERAGE_RULES
+        }
+    )
 
 
 def test_check_lists_unpaired_households_students_and_villages_without_teams(county):
@@ -346,6 +361,9 @@ def test_check_lists_unpaired_households_students_and_villages_without_teams(cou
         "student_unpaired": 3,
         "village_no_team": 2,
         "household_not_visited": 8,
+        "labour_not_trained": 8,  # every 户主 is a labourer; nobody classified, nothing planned
+        "student_no_aid": 3,
+        "household_no_employment": 8,
     }
     first = out["gaps"][0]
     assert first == {
@@ -455,7 +473,7 @@ def test_check_visits_window_and_unpaired_visitor(staffed):
         ("household_not_visited", "金盆村", "P8"),
         ("visit_unpaired", "桃花村", "P1"),
     ]
-    details = {g["subject"]: g["detail"] for g in out["gaps"]}
+    details = {g["subject"]: g["detail"] for g in out["gaps"] if g["rule"] not in COVERAGE_RULES}
     assert details["P7"] == (
         f"户主 户主P7: last visited 2016-06-01; no visit in the 90 days to {AS_OF}"
     )
@@ -479,6 +497,18 @@ def test_check_exit_0_when_nothing_is_missing_and_table_csv_formats(staffed):
         if student is None
     ]
     staffed.load("visits", visits, VISIT_HEADERS, "visits.xlsx")
+    # every 户主 trained and in work, every student aided in the school year
+    measures = []
+    for i in range(1, 9):
+        no, head = f"P{i}", make_id("19700101", seq=i * 10)
+        measures.append({"日期": "2016-08-01", "户编号": no, "身份证号": head, "措施": "技能培训"})
+        measures.append({"日期": "2016-08-15", "户编号": no, "身份证号": head, "措施": "转移就业"})
+    for no, seq in (("P2", 22), ("P7", 72), ("P7", 73)):
+        student = make_id("20050301", seq=seq)
+        measures.append(
+            {"日期": "2016-09-05", "户编号": no, "身份证号": student, "措施": "教育资助"}
+        )
+    staffed.load("measures", measures, MEASURE_HEADERS, "measures.xlsx")
     assert staffed.check(code=0) == {"as_of": AS_OF, "counts": {}, "gaps": []}
     table = staffed.cli("assign", "check", "--as-of", AS_OF)
     assert table.exit_code == 0 and "0 gap(s)" in table.stderr
@@ -490,7 +520,7 @@ def test_check_exit_0_when_nothing_is_missing_and_table_csv_formats(staffed):
 
 
 def test_every_assign_command_has_bilingual_help(cli):
-    for command in ("cadres", "teams", "visits", "pair", "check"):
+    for command in ("cadres", "teams", "visits", "measures", "pair", "check"):
         result = cli("assign", command, "--help")
         assert result.exit_code == 0
         first = result.stdout.split("\n\n")[1].strip().splitlines()[0]

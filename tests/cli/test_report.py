@@ -286,6 +286,9 @@ def test_csv_and_xlsx_agree_with_json(county, tmp_path):
         "村资金",
         "资金规则",
         "帮扶缺口",
+        "措施落实",
+        "培训就业助学",
+        "贫困村出列",
     ]
     summary = wb["汇总"]
     head = [c.value for c in summary[1]]
@@ -337,6 +340,7 @@ def test_household_card_masks_ids(county, tmp_path):
         "走访记录",
         "资金",
         "状态变化",
+        "帮扶措施",
     ]
     facts = {r[0]: r[1] for r in wb["户卡"].iter_rows(min_row=2, values_only=True)}
     assert facts["户编号"] == "H1" and facts["状态"] == "已识别" and facts["帮扶类别"] == "大病救助"

@@ -21,14 +21,21 @@ from fupin_cli.cli.options import (
 )
 from fupin_cli.errors import EXIT_DATA
 from fupin_cli.io.output import emit, stderr_console
-from fupin_cli.jobs import assign_cadres, assign_check, assign_pair, assign_teams, assign_visits
+from fupin_cli.jobs import (
+    assign_cadres,
+    assign_check,
+    assign_measures,
+    assign_pair,
+    assign_teams,
+    assign_visits,
+)
 from fupin_cli.jobs.assign_imports import ImportOptions, ImportResult
 from fupin_cli.policyfile import load_policy
 
 assign_app = typer.Typer(
     help="帮扶 / cadres, pairing, village work teams and the visit log (结对帮联, 驻村帮扶).\n\n"
-    "Import cadres, teams and visits from spreadsheets; 'pair' gives every registered household "
-    "and student a cadre; 'check' lists every gap.",
+    "Import cadres, teams, visits and measures delivered from spreadsheets; 'pair' gives every "
+    "registered household and student a cadre; 'check' lists every gap.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -139,6 +146,25 @@ def visits_command(
     _import(ctx, assign_visits, file, dry_run, errors, sheet, encoding, fmt, "走访 visits")
 
 
+@assign_app.command("measures")
+def measures_command(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRunOpt = False,
+    errors: ErrorsOpt = None,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """导入帮扶措施落实台账 / import the measures delivered (帮扶措施落实台账).
+
+    Columns: 日期, 户编号, 身份证号 (the member it reached; blank for the whole household), 措施
+    (产业帮扶 易地搬迁 政策兜底 大病救助 教育资助 技能培训 危房改造 小额信贷 转移就业), 内容, 金额(元),
+    经办干部 (工号, 身份证号 or a unique name). A record is known by 日期, 户编号, 身份证号, 措施, 内容.
+    """
+    _import(ctx, assign_measures, file, dry_run, errors, sheet, encoding, fmt, "措施 measures")
+
+
 PAIR_COLUMNS = [
     ("township", "乡镇 township"),
     ("households", "贫困户 households"),
@@ -206,11 +232,14 @@ def check_command(
     policy: PolicyOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """帮扶缺口 / list every gap in pairing, work teams and visits, by township and village.
+    """帮扶缺口 / list every gap in pairing, work teams, visits and measures, by township and village.
 
     Rules: household_unpaired, student_unpaired, cadre_over_capacity, village_no_team,
     village_no_leader, village_no_secretary, team_no_unit, household_not_visited (policy
-    assign.visit_days), visit_unpaired. Exits 1 when any gap exists.
+    assign.visit_days), visit_unpaired, measure_not_delivered (a measure of the household's plan
+    with no record), labour_not_trained (a working-age able member never trained),
+    student_no_aid (no 教育资助 in the school year), household_no_employment (labour, nobody in
+    work). Exits 1 when any gap exists.
     """
     say = stderr_console(state(ctx).quiet)
     day = parse_as_of(as_of)

@@ -129,10 +129,25 @@ def village_register(
     village: Annotated[str, typer.Argument(help="村代码或名称 / village code, name or 乡镇/村.")],
     output: OutOpt = None,
     show_id: ShowIdOpt = False,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            help="出列检验年度 / the year of the exit test (default: the register's latest "
+            "identification round).",
+        ),
+    ] = None,
+    policy: PolicyOpt = None,
 ) -> None:
-    """村册 / the village register: every registered household, plus a summary sheet."""
+    """村册 / the village register: every registered household, plus a summary sheet with the
+    village's exit test (贫困村出列)."""
+    pol = load_policy(policy)
     _write(
-        ctx, output, lambda conn, path: files.village_register(conn, village, path, show_id=show_id)
+        ctx,
+        output,
+        lambda conn, path: files.village_register(
+            conn, village, path, policy=pol, year=year, show_id=show_id
+        ),
     )
 
 

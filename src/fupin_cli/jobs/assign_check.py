@@ -9,6 +9,12 @@ Visits are judged over the last ``policy.assign.visit_days`` days up to ``as_of`
 household with no visit in that window is ``household_not_visited``; a visit in it by a cadre who
 holds no pair with the household, in force on the visit's day or started since (up to
 ``as_of``), is ``visit_unpaired``.
+
+Measures (帮扶措施落实, ``core.coverage``) on ``as_of``: a measure the household's current plan
+holds with no record of it is ``measure_not_delivered`` (one per household and measure); a
+labourer never trained is ``labour_not_trained`` and a student without school aid in the school
+year is ``student_no_aid`` (one per person); a household with labour and nobody in work is
+``household_no_employment``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from enum import StrEnum
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import CadreRank
-from fupin_cli.core.idcard import mask_id
+from fupin_cli.core.coverage import PLANNABLE, school_year
+from fupin_cli.core.idcard import age_on, mask_id
 from fupin_cli.core.policy import Policy
 from fupin_cli.jobs.assign_queries import (
     REGISTERED,
@@ -31,6 +38,7 @@ from fupin_cli.jobs.assign_queries import (
     marks,
     team_units,
 )
+from fupin_cli.jobs.coverage import household_coverage
 
 
 class GapRule(StrEnum):
@@ -43,6 +51,10 @@ class GapRule(StrEnum):
     TEAM_NO_UNIT = "team_no_unit"
     HOUSEHOLD_NOT_VISITED = "household_not_visited"
     VISIT_UNPAIRED = "visit_unpaired"
+    MEASURE_NOT_DELIVERED = "measure_not_delivered"
+    LABOUR_NOT_TRAINED = "labour_not_trained"
+    STUDENT_NO_AID = "student_no_aid"
+    HOUSEHOLD_NO_EMPLOYMENT = "household_no_employment"
 
     @property
     def label(self) -> str:
@@ -59,6 +71,10 @@ _LABELS = {
     GapRule.TEAM_NO_UNIT: "工作队无后盾单位",
     GapRule.HOUSEHOLD_NOT_VISITED: "贫困户久未走访",
     GapRule.VISIT_UNPAIRED: "走访干部未结对",
+    GapRule.MEASURE_NOT_DELIVERED: "帮扶措施未落实",
+    GapRule.LABOUR_NOT_TRAINED: "劳动力未培训",
+    GapRule.STUDENT_NO_AID: "在校生未获教育资助",
+    GapRule.HOUSEHOLD_NO_EMPLOYMENT: "有劳动力户无人务工",
 }
 _RULE_ORDER = {rule: i for i, rule in enumerate(GapRule)}
 
@@ -100,7 +116,9 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
     }
     found: list[tuple[tuple, Gap]] = []
 
-    def add(rule: GapRule, vid: int | None, subject: str, detail: str, township_id=None) -> None:
+    def add(
+        rule: GapRule, vid: int | None, subject: str, detail: str, township_id=None, rank=0
+    ) -> None:
         v = villages.get(vid) if vid is not None else None
         tid = v.township_id if v else township_id
         gap = Gap(
@@ -111,7 +129,7 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
             subject,
             detail,
         )
-        order = (tid is None, tid or 0, vid or 0, _RULE_ORDER[rule], subject, detail)
+        order = (tid is None, tid or 0, vid or 0, _RULE_ORDER[rule], subject, rank, detail)
         found.append((order, gap))
 
     # -- pairing -------------------------------------------------------------------------------
@@ -234,6 +252,44 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
             no,
             f"{date} {kind} by {_cadre(name, staff, idn)}, who is not paired with this household",
         )
+
+    # -- measures delivered ---------------------------------------------------------------------
+    year_start, year_end = school_year(as_of)
+    for hid, c in household_coverage(conn, as_of, households, policy).items():
+        no, vid, head = households[hid]
+        who = f"户主 {head or '?'}"
+        for measure in c.missing:
+            add(
+                GapRule.MEASURE_NOT_DELIVERED,
+                vid,
+                no,
+                f"{who}: {measure} planned (帮扶计划), no record of it up to {day}",
+                rank=PLANNABLE.index(measure),
+            )
+        for m in c.untrained:
+            add(
+                GapRule.LABOUR_NOT_TRAINED,
+                vid,
+                f"{no} {m.name}",
+                f"{m.labour_skill}, {age_on(m.birth_date, as_of)}岁: no 技能培训 record naming "
+                f"this person up to {day}",
+            )
+        for m in c.unaided:
+            add(
+                GapRule.STUDENT_NO_AID,
+                vid,
+                f"{no} {m.name}",
+                f"{m.school_status}: no 教育资助 record naming this student in the school year "
+                f"{year_start} – {year_end} up to {day}",
+            )
+        if c.needs_employment:
+            add(
+                GapRule.HOUSEHOLD_NO_EMPLOYMENT,
+                vid,
+                no,
+                f"{who}: {len(c.labourers)} labourer(s), none in work (务工状况) and no 转移就业 "
+                f"record up to {day}",
+            )
 
     found.sort(key=lambda item: item[0])
     return [gap for _order, gap in found]

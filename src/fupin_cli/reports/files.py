@@ -6,6 +6,7 @@ Workbooks for people: Chinese headers, money in yuan, ID numbers and phones mask
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -15,11 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fupin_cli.core.codes import Status
+from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.core.idcard import mask_id, mask_phone
 from fupin_cli.core.ledger import channel_label, kind_label
+from fupin_cli.core.policy import Policy
+from fupin_cli.core.village_exit import VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
 from fupin_cli.io.xlsx import MONEY_FORMAT, TEXT_FORMAT, new_workbook, write_table
+from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
 REGISTERED = tuple(s.value for s in Status if s.registered)
 
@@ -273,7 +278,43 @@ def household_card(
         [list(e) for e in events],
         max_width=80,
     )
+
+    _measures_sheet(wb, conn, hid, plan, ids)
     return _save(wb, path)
+
+
+def _measures_sheet(wb, conn: Connection, hid: int, plan, ids) -> None:
+    """帮扶措施: every measure the current plan holds or a record shows — planned?, delivered? —
+    then its records (one row each); a planned measure with no record gets one row of its own."""
+    planned = set((plan[0], *json.loads(plan[1] or "[]"))) if plan else set()
+    records = _rows(
+        conn,
+        "SELECT r.measure, r.date, p.name, r.person_id, r.content, r.amount_fen, c.name "
+        "FROM measure_record r LEFT JOIN person p ON p.id_number = r.person_id "
+        "LEFT JOIN cadre c ON c.id = r.cadre_id WHERE r.household_id = :h ORDER BY r.date, r.id",
+        h=hid,
+    )
+    by_measure: dict[str, list[tuple]] = {}
+    for r in records:
+        by_measure.setdefault(r[0], []).append(r)
+    rows = []
+    for m in PLANNABLE:
+        if m not in planned and m not in by_measure:
+            continue
+        head = [m, _yes(m in planned), _yes(m in by_measure)]
+        for r in by_measure.get(m, []) or [None]:
+            if r is None:
+                rows.append([*head, "", "", "", None, ""])
+            else:
+                who = f"{r[2] or ''} {ids(r[3])}".strip() if r[3] else "全户"
+                rows.append([*head, r[1], who, r[4], _yuan(r[5]), r[6] or ""])
+    write_table(
+        wb,
+        "帮扶措施",
+        ["措施", "已计划", "已落实", "日期", "对象", "内容", "金额(元)", "经办干部"],
+        rows,
+        formats={6: MONEY_FORMAT},
+    )
 
 
 def _reasons(raw: str | None) -> str:
@@ -358,7 +399,22 @@ def _summary_row(rows: list[list[Any]]) -> Counter:
     return c
 
 
-def village_register(conn: Connection, village: str, path: Path, *, show_id: bool = False) -> Path:
+def register_year(conn: Connection) -> int:
+    """The year the register stands in: its latest identification round's, else this year."""
+    latest = conn.execute(text("SELECT max(as_of) FROM assessment")).scalar()
+    return int(str(latest)[:4]) if latest else dt.date.today().year
+
+
+def village_register(
+    conn: Connection,
+    village: str,
+    path: Path,
+    *,
+    policy: Policy,
+    year: int | None = None,
+    show_id: bool = False,
+) -> Path:
+    """村册: 村情 (the village's facts and its exit test for ``year``) and its register."""
     geo = Geography.load(conn)
     vid = geo.resolve(village, option="village")
     info = conn.execute(text("SELECT * FROM village WHERE id = :v"), {"v": vid}).mappings().first()
@@ -386,12 +442,32 @@ def village_register(conn: Connection, village: str, path: Path, *, show_id: boo
         ],
         *([cat, c[cat]] for cat in ("产业帮扶", "易地搬迁", "政策兜底", "大病救助", "未分类")),
         ["未结对户", c["unpaired"]],
+        *_exit_rows(info, c["persons"], year or register_year(conn), policy),
     ]
-    write_table(wb, "村情", ["项目", "内容"], summary)
+    write_table(wb, "村情", ["项目", "内容"], summary, max_width=80)
     write_table(
         wb, "贫困户花名册", REGISTER_HEADERS, rows, formats={11: MONEY_FORMAT, 13: TEXT_FORMAT}
     )
     return _save(wb, path)
+
+
+def _exit_rows(info, persons: int, year: int, policy: Policy) -> list[list[Any]]:
+    """The exit test (贫困村出列) as rows of 村情: the year, each service, the verdict, why."""
+    facts = VillageFacts(
+        poor_persons=persons,
+        agricultural_population=info["agricultural_population"],
+        collective_income_fen=info["collective_income_fen"],
+        collective_income_year=info["collective_income_year"],
+        services={name: info[col] for name, col in SERVICE_COLUMNS.items()},
+    )
+    test = exit_test(facts, year, policy.village_exit)
+    return [
+        ["村集体经济收入年度", info["collective_income_year"]],
+        *([name, _yes(info[SERVICE_COLUMNS[name]])] for name in policy.village_exit.services),
+        ["出列检验年度", year],
+        ["出列检验", "达标 可出列" if test.ok else "未达标"],
+        ["未达条件", "；".join(u.reason for u in test.unmet)],
+    ]
 
 
 def township_file(conn: Connection, township: str, path: Path, *, show_id: bool = False) -> Path:

@@ -7,6 +7,12 @@ per village, and rolls villages up into townships and the county. The result is 
 Status at the period's end comes from the dated status events (the latest on or before the
 end), so a report for a past quarter does not change when later quarters are imported. Members
 and attributes are the register's current ones.
+
+Measures delivered (``core.coverage``) are counted at the period's end against each registered
+household's plan then: ``measures`` counts households (planned, and of those delivered), and
+``training`` / ``employment`` / ``student_aid`` the labourers trained, the households with labour
+that have someone in work, and the students aided in the school year. Every poor village gets
+the exit test (``core.village_exit``) for the period's year.
 """
 
 from __future__ import annotations
@@ -18,12 +24,16 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from fupin_cli.core.codes import Category, Channel, SchoolStatus, Status
+from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
 from fupin_cli.core.periods import Period
 from fupin_cli.core.policy import Policy
+from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.jobs import fund as fund_job
 from fupin_cli.jobs.assign_check import gaps as assign_gaps
+from fupin_cli.jobs.coverage import household_coverage
+from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
 REGISTERED = tuple(s.value for s in Status if s.registered)
 STUDENT = tuple(s.value for s in SchoolStatus if s.is_student)
@@ -62,6 +72,15 @@ class Stats:
     funds: dict[str, dict[str, int]] = field(default_factory=_zero_funds)
     poor_villages: int = 0
     poor_villages_with_team: int = 0
+    # measures delivered (households), training (people), employment (households), aid (people)
+    measures_planned: Counter = field(default_factory=Counter)
+    measures_delivered: Counter = field(default_factory=Counter)  # of the planned households
+    labourers: int = 0
+    trained: int = 0
+    labour_households: int = 0
+    employed_households: int = 0
+    aid_students: int = 0
+    aided_students: int = 0
     # villages only
     is_poor: bool | None = None
     agricultural_population: int | None = None
@@ -78,9 +97,24 @@ class Stats:
             "students_paired",
             "poor_villages",
             "poor_villages_with_team",
+            "labourers",
+            "trained",
+            "labour_households",
+            "employed_households",
+            "aid_students",
+            "aided_students",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("events", "by_category", "by_attribute", "by_cause", "by_status", "visits"):
+        for name in (
+            "events",
+            "by_category",
+            "by_attribute",
+            "by_cause",
+            "by_status",
+            "visits",
+            "measures_planned",
+            "measures_delivered",
+        ):
             getattr(self, name).update(getattr(other, name))
         for ch, flows in other.funds.items():
             for k, v in flows.items():
@@ -128,6 +162,16 @@ class Stats:
                 "poor_villages": self.poor_villages,
                 "with_team": self.poor_villages_with_team,
             },
+            "measures": {
+                m: {"planned": self.measures_planned[m], "delivered": self.measures_delivered[m]}
+                for m in PLANNABLE
+            },
+            "training": {"labourers": self.labourers, "trained": self.trained},
+            "employment": {
+                "households_with_labour": self.labour_households,
+                "in_work": self.employed_households,
+            },
+            "student_aid": {"students": self.aid_students, "aided": self.aided_students},
         }
         if self.level == "township":
             out["township"] = self.name
@@ -141,6 +185,30 @@ class Stats:
 
 
 @dataclass
+class VillageExit:
+    """One poor village's exit test (贫困村出列) for the report's year."""
+
+    village: Stats
+    facts: VillageFacts
+    test: ExitTest
+
+    @property
+    def poverty_rate(self) -> float | None:
+        rate = self.facts.poverty_rate
+        return None if rate is None else round(rate, 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.village.code,
+            "name": self.village.name,
+            "poverty_rate": self.poverty_rate,
+            "collective_income_fen": self.facts.collective_income_fen,
+            "ok": self.test.ok,
+            "unmet": self.test.keys,
+        }
+
+
+@dataclass
 class Report:
     period: Period
     county: Stats
@@ -151,6 +219,8 @@ class Report:
     max_poverty_rate: float
     gaps: list[dict[str, Any]]
     rules: list[dict[str, Any]]
+    village_exit: list[VillageExit] = field(default_factory=list)
+    services: tuple[str, ...] = ()  # the policy's exit services, in its order
 
     def as_dict(self, level: str = "village") -> dict[str, Any]:
         target = self.exit_target
@@ -188,6 +258,7 @@ class Report:
             ],
             "gaps": self.gaps,
             "rules": self.rules,
+            "village_exit": [x.as_dict() for x in self.village_exit],
         }
 
 
@@ -319,6 +390,21 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             v.has_team = vid in teams
             v.poor_villages_with_team = int(v.has_team)
 
+    # measures delivered, training, employment and school aid at the end
+    for hid, c in household_coverage(conn, period.end, registered, policy).items():
+        v = villages[home[hid]]
+        v.measures_planned.update(c.planned)
+        v.measures_delivered.update(m for m in c.planned if m in c.delivered)
+        v.labourers += len(c.labourers)
+        v.trained += len(c.labourers) - len(c.untrained)
+        if c.labourers:
+            v.labour_households += 1
+            v.employed_households += c.in_work
+        v.aid_students += len(c.students)
+        v.aided_students += len(c.students) - len(c.unaided)
+
+    exits = _village_exits(conn, villages, period.year, policy)
+
     county = Stats("county", None, "全县 county")
     received_county = _zero_funds()
     for f in fund_job.flows(conn, fund_job.Period(period.start, period.end)):
@@ -375,7 +461,36 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
         max_poverty_rate=policy.village_exit.max_poverty_rate,
         gaps=found_gaps,
         rules=rules,
+        village_exit=exits,
+        services=policy.village_exit.services,
     )
+
+
+def _village_exits(
+    conn: Connection, villages: dict[int, Stats], year: int, policy: Policy
+) -> list[VillageExit]:
+    """The exit test of every poor village, in the report's village order."""
+    columns = ", ".join(SERVICE_COLUMNS.values())
+    facts: dict[int, VillageFacts] = {}
+    for vid, income, income_year, *flags in conn.execute(
+        text(f"SELECT id, collective_income_fen, collective_income_year, {columns} FROM village")
+    ):
+        v = villages[vid]
+        facts[vid] = VillageFacts(
+            poor_persons=v.persons,
+            agricultural_population=v.agricultural_population,
+            collective_income_fen=income,
+            collective_income_year=income_year,
+            services={
+                name: None if flag is None else bool(flag)
+                for name, flag in zip(SERVICE_COLUMNS, flags, strict=True)
+            },
+        )
+    return [
+        VillageExit(v, facts[vid], exit_test(facts[vid], year, policy.village_exit))
+        for vid, v in villages.items()
+        if v.is_poor
+    ]
 
 
 def _township_code(geo: Geography, township: str) -> str | None:

@@ -43,6 +43,18 @@ TERMINAL_SUMMARY = (
 )
 
 
+# The exit table's services are behind its 未达条件 column; the terminal leaves them out.
+TERMINAL_VILLAGE_EXIT = (
+    "乡镇",
+    "村",
+    "代码",
+    "贫困发生率",
+    "村集体经济收入(元)",
+    "可出列",
+    "未达条件",
+)
+
+
 def _narrow(t: Table, keep: tuple[str, ...]) -> Table:
     idx = [i for i, h in enumerate(t.headers) if h in keep]
     return Table(
@@ -58,6 +70,8 @@ def to_terminal(tables: list[Table], heading: str) -> None:
             continue
         if t.name == "summary":
             t = _narrow(t, TERMINAL_SUMMARY)
+        elif t.name == "village_exit":
+            t = _narrow(t, TERMINAL_VILLAGE_EXIT)
         rows = [
             {h: _show(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows
         ]
@@ -155,3 +169,16 @@ def _charts(sheets: dict, tables: list[Table]) -> None:
     money.set_categories(Reference(fu, min_col=1, min_row=2, max_row=n + 1))
     money.height, money.width = 9, 18
     fu.add_chart(money, "F2")
+
+    me = sheets["measures"]
+    n = sum(1 for r in by_name["measures"].rows if r[0] == "县")  # the county's rows come first
+    if n:
+        done = BarChart()
+        done.type = "bar"
+        done.title = "措施落实 measures planned and delivered (户)"
+        done.add_data(
+            Reference(me, min_col=5, max_col=6, min_row=1, max_row=n + 1), titles_from_data=True
+        )
+        done.set_categories(Reference(me, min_col=4, min_row=2, max_row=n + 1))
+        done.height, done.width = 9, 18
+        me.add_chart(done, "J2")

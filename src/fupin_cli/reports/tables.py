@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fupin_cli.core.codes import Category, Channel
+from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.reports.quarterly import Report, Stats
 
 YUAN, INT, RATE, TEXT = "yuan", "int", "rate", "text"
@@ -253,6 +254,123 @@ def gaps(report: Report) -> Table:
     return Table("gaps", "帮扶缺口", cols, rows)
 
 
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _head_scopes(report: Report, level: str) -> list[Stats]:
+    """The county and, unless --level county, its townships."""
+    return [report.county, *(report.townships if level != "county" else [])]
+
+
+def _scope_cells(s: Stats) -> list[Any]:
+    return [LEVEL_LABEL[s.level], s.name, s.code or ""]
+
+
+def measures(report: Report, level: str) -> Table:
+    """Measures planned against delivered, in households, by township and measure."""
+    cols = [
+        ("级别", TEXT),
+        ("名称", TEXT),
+        ("代码", TEXT),
+        ("措施", TEXT),
+        ("计划户数", INT),
+        ("已落实户数", INT),
+        ("未落实户数", INT),
+        ("落实率", RATE),
+    ]
+    rows = []
+    for s in _head_scopes(report, level):
+        for m in PLANNABLE:
+            planned, delivered = s.measures_planned[m], s.measures_delivered[m]
+            rows.append(
+                [
+                    *_scope_cells(s),
+                    m,
+                    planned,
+                    delivered,
+                    planned - delivered,
+                    _share(delivered, planned),
+                ]
+            )
+    return Table("measures", "措施落实", cols, rows)
+
+
+def coverage(report: Report, level: str) -> Table:
+    """Training (people), employment (households) and school aid (students) by township."""
+    cols = [
+        ("级别", TEXT),
+        ("名称", TEXT),
+        ("代码", TEXT),
+        ("劳动力", INT),
+        ("已培训", INT),
+        ("培训率", RATE),
+        ("有劳动力户", INT),
+        ("有人务工户", INT),
+        ("务工率", RATE),
+        ("在校生", INT),
+        ("已获教育资助", INT),
+        ("资助率", RATE),
+    ]
+    rows = [
+        [
+            *_scope_cells(s),
+            s.labourers,
+            s.trained,
+            _share(s.trained, s.labourers),
+            s.labour_households,
+            s.employed_households,
+            _share(s.employed_households, s.labour_households),
+            s.aid_students,
+            s.aided_students,
+            _share(s.aided_students, s.aid_students),
+        ]
+        for s in _head_scopes(report, level)
+    ]
+    return Table("coverage", "培训就业助学", cols, rows)
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def village_exit(report: Report) -> Table:
+    """Every poor village's exit test: the facts, pass or fail, and every unmet condition."""
+    cols = [
+        ("乡镇", TEXT),
+        ("村", TEXT),
+        ("代码", TEXT),
+        ("贫困人口", INT),
+        ("农业人口", INT),
+        ("贫困发生率", RATE),
+        ("村集体经济收入(元)", YUAN),
+        ("收入年度", INT),
+        *((service, TEXT) for service in report.services),
+        ("可出列", TEXT),
+        ("未达条件", TEXT),
+    ]
+    rows = []
+    for x in report.village_exit:
+        f, v = x.facts, x.village
+        income = f.collective_income_fen
+        rows.append(
+            [
+                v.township,
+                v.name,
+                v.code or "",
+                v.persons,
+                f.agricultural_population,
+                x.poverty_rate,
+                None if income is None else _yuan(income),
+                f.collective_income_year,
+                *(_flag(f.services.get(service)) for service in report.services),
+                "是" if x.test.ok else "否",
+                "；".join(u.reason for u in x.test.unmet),
+            ]
+        )
+    return Table("village_exit", "贫困村出列", cols, rows)
+
+
 TABLES = (
     "summary",
     "categories",
@@ -263,6 +381,9 @@ TABLES = (
     "village_funds",
     "rules",
     "gaps",
+    "measures",
+    "coverage",
+    "village_exit",
 )
 
 
@@ -277,4 +398,7 @@ def all_tables(report: Report, level: str) -> list[Table]:
         village_funds(report),
         rules(report),
         gaps(report),
+        measures(report, level),
+        coverage(report, level),
+        village_exit(report),
     ]

@@ -1,0 +1,67 @@
+"""Read what ``core.coverage`` needs for many households at once, and apply it.
+
+``household_coverage(conn, day, households, policy)`` answers, for each household id given, its
+``Coverage`` on ``day``: the plan is the latest classification made on or before ``day``
+(category + measures), the records are those dated up to ``day``, the members the register's
+current ones. ``fupin assign check`` and the quarterly report both use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection
+
+from sqlalchemy import Connection
+
+from fupin_cli.core.coverage import Coverage, Member, Record, coverage
+from fupin_cli.core.policy import Policy
+from fupin_cli.jobs.assign_queries import fetch
+
+
+def _day(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def plans(conn: Connection, day: dt.date) -> dict[int, tuple[str, ...]]:
+    """household id -> its plan on ``day``: the category and the measures of its latest
+    classification made on or before ``day``."""
+    out: dict[int, tuple[str, ...]] = {}
+    for hid, category, measures in fetch(
+        conn,
+        "SELECT household_id, category, measures FROM classification WHERE as_of <= ? "
+        "ORDER BY household_id, id",
+        (day.isoformat(),),
+    ):
+        out[hid] = (category, *json.loads(measures or "[]"))  # ordered: the latest id wins
+    return out
+
+
+def household_coverage(
+    conn: Connection, day: dt.date, households: Collection[int], policy: Policy
+) -> dict[int, Coverage]:
+    wanted = households if isinstance(households, (set, frozenset, dict)) else set(households)
+    members: dict[int, list[Member]] = {}
+    for pid, hid, name, birth, skill, school, work in fetch(
+        conn,
+        "SELECT id_number, household_id, name, birth_date, labour_skill, school_status, "
+        "work_status FROM person ORDER BY household_id, id_number",
+    ):
+        if hid in wanted:
+            members.setdefault(hid, []).append(Member(pid, name, _day(birth), skill, school, work))
+    records: dict[int, list[Record]] = {}
+    for hid, date, what, pid in fetch(
+        conn,
+        "SELECT household_id, date, measure, person_id FROM measure_record WHERE date <= ?",
+        (day.isoformat(),),
+    ):
+        if hid in wanted:
+            records.setdefault(hid, []).append(Record(_day(date), what, pid))
+    plan = plans(conn, day)
+    working_age = policy.classify.working_age
+    return {
+        hid: coverage(
+            members.get(hid, ()), plan.get(hid, ()), records.get(hid, ()), day, working_age
+        )
+        for hid in wanted
+    }
