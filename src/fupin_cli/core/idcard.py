@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from fupin_cli.core.codes import Sex, clean_text
 
@@ -105,6 +106,7 @@ def _check_char(first17: str) -> str:
     return _CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
+@cache  # a county shares some 30,000 birthdays: one date object each
 def _birth_date(yyyymmdd: str) -> date:
     year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:])
     try:

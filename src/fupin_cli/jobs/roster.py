@@ -196,7 +196,9 @@ class Person:
 class Household:
     no: str
     first_row: int
-    rows: list[tuple[int, bytes]] = field(default_factory=list)  # (row, pickled original cells)
+    raw: list[bytes] = field(
+        default_factory=list
+    )  # pickled [(row, original cells)], a chunk per run of rows
     persons: list[Person] = field(default_factory=list)
     values: list[tuple[int, dict[str, Any]]] = field(
         default_factory=list
@@ -269,8 +271,7 @@ class Roster:
             if not hh.faults:
                 continue
             first = min(hh.faults)
-            for row, raw in hh.rows:
-                cells = pickle.loads(raw)
+            for row, cells in (rc for chunk in hh.raw for rc in pickle.loads(chunk)):
                 if row in hh.faults:
                     column, reason = hh.faults[row]
                     out.append(Rejected(row, cells, column, reason))
@@ -298,6 +299,8 @@ def read(
     ]
     name_idx, id_idx = table.columns["name"], table.columns["id_number"]
     current: Household | None = None
+    pending: list[tuple[int, list[Any]]] = []  # the current run of one household's rows, kept raw
+    pending_hh: Household | None = None
     orphans = 0
     for row_no, cells in table.rows:
         n = len(cells)
@@ -309,7 +312,6 @@ def read(
         if not _filled(name_cell) and not _filled(id_cell) and not any(_filled(c) for c in cells):
             continue  # a blank row
         roster.rows_read += 1
-        raw = pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
         no_cell = cells[no_idx] if no_idx < len(cells) else None
         no_fault = None
         if blank(no_cell):
@@ -331,7 +333,10 @@ def read(
                 current = Household(no, row_no)
                 roster.households[no] = current
         hh = current
-        hh.rows.append((row_no, raw))
+        if hh is not pending_hh:
+            _keep_raw(pending_hh, pending)
+            pending, pending_hh = [], hh
+        pending.append((row_no, cells))
         if no_fault:
             hh.fault(row_no, *no_fault)
         try:
@@ -368,10 +373,17 @@ def read(
                 hh.values.append((row_no, given))
         except RowFault as fault:
             hh.fault(row_no, fault.column, fault.reason)
+    _keep_raw(pending_hh, pending)
     if roster.subtotals:
         warn(f"{table.where}: skipped {roster.subtotals} subtotal row(s) (合计/小计)")
     _check_households(roster)
     return roster
+
+
+def _keep_raw(hh: Household | None, rows: list[tuple[int, list[Any]]]) -> None:
+    """Keep a household's original cells, pickled in one chunk, for the error workbook."""
+    if hh is not None and rows:
+        hh.raw.append(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _id_card(value: Any, header: str) -> IdCard:
