@@ -133,6 +133,12 @@ def fresh_copy(db: Path, name: str) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     shutil.copyfile(db, target)
+    # flush the copy now: otherwise the command's first checkpoint pays for writing it to disk
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     return target
 
 
