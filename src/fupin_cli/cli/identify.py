@@ -20,7 +20,7 @@ from fupin_cli.cli.options import (
     state,
 )
 from fupin_cli.errors import EXIT_DATA
-from fupin_cli.io.output import emit, stderr_console
+from fupin_cli.io.output import emit, progress_bar, stderr_console
 from fupin_cli.jobs import identify as job
 from fupin_cli.jobs.template import write_template
 from fupin_cli.policyfile import load_policy
@@ -101,7 +101,14 @@ def identify_command(
     pol = load_policy(policy)
     db = open_db(ctx)
     try:
-        result = job.run(db, pol, opts, warn=lambda m: say.print(f"warning: {m}", markup=False))
+        with progress_bar(say, f"reading {roster.name}" if roster else "") as progress:
+            result = job.run(
+                db,
+                pol,
+                opts,
+                warn=lambda m: say.print(f"warning: {m}", markup=False),
+                progress=progress,
+            )
     finally:
         db.dispose()
     _report(result, fmt, say)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import IO, Any
 
 from rich.console import Console
@@ -94,3 +95,30 @@ def emit(
         write_csv(rows, columns)
     else:
         stdout_console().print(table(rows, columns, title))
+
+
+@contextmanager
+def progress_bar(
+    console: Console, label: str
+) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A progress bar on stderr when it is a terminal (and not --quiet); else nothing at all,
+    so batch logs stay clean. Yields ``update(done, total)`` or None."""
+    if console.quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -56,6 +56,7 @@ class Table:
     columns: dict[str, int]  # field key -> column index
     unknown: list[str]  # headers no field claims
     rows: Iterator[tuple[int, list[Any]]] = field(repr=False)  # (row number, cells)
+    last_row: int | None = None  # the sheet's last row number, when the reader knows it (progress)
 
     @property
     def where(self) -> str:
@@ -139,13 +140,15 @@ def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
         candidates = [n for n in wb.sheet_names if visible.get(n, True)]
     for name in candidates:
         try:
-            rows = wb.get_sheet_by_name(name).iter_rows()
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.iter_rows()
         except Exception as exc:
             raise InputError(
                 f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
             ) from None
         table = _find_header(path, name, spec, rows)
         if table is not None:
+            table.last_row = sheet.total_height
             return table
     where = f"sheet '{wanted}'" if wanted else "any visible sheet"
     raise InputError(f"{path.name}: no header row found in {where}; {_expected(spec)}")

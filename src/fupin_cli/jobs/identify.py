@@ -116,12 +116,26 @@ class IdentifyResult:
         return out
 
 
-def run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
+def run(
+    db: Database,
+    policy: Policy,
+    opts: IdentifyOptions,
+    *,
+    warn: Warn,
+    progress: roster.Progress | None = None,
+) -> IdentifyResult:
     with paused_gc():
-        return _run(db, policy, opts, warn=warn)
+        return _run(db, policy, opts, warn=warn, progress=progress)
 
 
-def _run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> IdentifyResult:
+def _run(
+    db: Database,
+    policy: Policy,
+    opts: IdentifyOptions,
+    *,
+    warn: Warn,
+    progress: roster.Progress | None,
+) -> IdentifyResult:
     if opts.roster is None and opts.villages is None:
         raise UsageError(
             "give a roster file, --villages FILE, or both (see 'fupin identify --help')"
@@ -132,7 +146,9 @@ def _run(db: Database, policy: Policy, opts: IdentifyOptions, *, warn: Warn) -> 
         raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
 
     parsed = (
-        roster.read(opts.roster, sheet=opts.sheet, encoding=opts.encoding, warn=warn)
+        roster.read(
+            opts.roster, sheet=opts.sheet, encoding=opts.encoding, warn=warn, progress=progress
+        )
         if opts.roster
         else None
     )

@@ -282,8 +282,16 @@ class Roster:
         return out
 
 
+Progress = Callable[[int, int | None], None]  # (rows done, last row if known)
+
+
 def read(
-    path: Path, *, sheet: str | None, encoding: str | None, warn: Callable[[str], None]
+    path: Path,
+    *,
+    sheet: str | None,
+    encoding: str | None,
+    warn: Callable[[str], None],
+    progress: Progress | None = None,
 ) -> Roster:
     table = open_table(path, SPEC, sheet=sheet, encoding=encoding)
     if table.unknown:
@@ -303,6 +311,8 @@ def read(
     pending_hh: Household | None = None
     orphans = 0
     for row_no, cells in table.rows:
+        if progress is not None and not row_no % 5000:
+            progress(row_no, table.last_row)
         n = len(cells)
         if _is_subtotal(cells, mark_cols):
             roster.subtotals += 1
