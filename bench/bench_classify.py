@@ -221,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from fupin_cli.core.classifier import classify, decide
+    from fupin_cli.db.bulk import paused_gc as gc_paused
     from fupin_cli.db.engine import open_database
-    from fupin_cli.jobs.classify import Selection, gc_paused, read_facts
+    from fupin_cli.jobs.classify import Selection, read_facts
     from fupin_cli.policyfile import load_policy
 
     register = ensure_register(args.households, args.seed)

@@ -15,10 +15,8 @@ and a birthday is no new decision. They are written out only for the households 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,7 @@ from fupin_cli.core.codes import (
 from fupin_cli.core.idcard import mask_id
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany
+from fupin_cli.db.bulk import executemany, paused_gc
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Village
@@ -275,22 +273,6 @@ def current_classifications(
 # --- the run ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a bulk step.
-
-    A county's facts and results are a few million small objects and contain no cycles; the
-    collector's full passes over them cost twice the classification itself.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -313,7 +295,7 @@ def run(
     """Classify the selected registered households; store what changed, with a batch row."""
     result = ClassifyResult(policy_version=policy.version, as_of=as_of)
     rules = policy.classify
-    with db.transaction() as conn, gc_paused():
+    with db.transaction() as conn, paused_gc():
         selection = Selection()
         if village is not None:
             selection.village_id = Geography.load(conn).resolve(village)
