@@ -21,6 +21,7 @@ from fupin_cli.errors import UsageError
 JOURNAL_MODES = ("wal", "delete")
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 128 * 1024
+MMAP_BYTES = 256 * 1024 * 1024
 
 
 class _DryRun(Exception):
