@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import (
     AsOfOpt,
     DryRunOpt,
+    EncodingOpt,
     ErrorsOpt,
+    FileArg,
     FormatOpt,
     OutputFormat,
     PolicyOpt,
+    SheetOpt,
     open_db,
     parse_as_of,
     state,
@@ -41,19 +41,6 @@ assign_app = typer.Typer(
 )
 app.add_typer(assign_app, name="assign")
 
-FileArg = Annotated[
-    Path, typer.Argument(help="表格 / the .xlsx or .csv file to import.", dir_okay=False)
-]
-SheetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--sheet", help="工作表 / sheet name (default: first visible sheet with a header)."
-    ),
-]
-EncodingOpt = Annotated[
-    str | None,
-    typer.Option("--encoding", help="csv 编码 / csv encoding (default: detect UTF-8 or GB18030)."),
-]
 
 IMPORT_COLUMNS = [
     ("rows_read", "读入行 rows read"),

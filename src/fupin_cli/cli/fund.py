@@ -12,10 +12,13 @@ import typer
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import (
     DryRunOpt,
+    EncodingOpt,
     ErrorsOpt,
+    FileArg,
     FormatOpt,
     OutputFormat,
     PolicyOpt,
+    SheetOpt,
     open_db,
     state,
 )
@@ -40,21 +43,12 @@ class By(StrEnum):
     purpose = "purpose"
 
 
-FileArg = Annotated[
-    Path, typer.Argument(help="表格 / the .xlsx or .csv file.", dir_okay=False, show_default=False)
-]
 PartialOpt = Annotated[
     bool,
     typer.Option(
         "--partial",
         help="部分写入 / write the good rows even when some are rejected (default: write nothing).",
     ),
-]
-SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="工作表 / the sheet to read (default: the first).")
-]
-EncodingOpt = Annotated[
-    str | None, typer.Option("--encoding", help="编码 / csv encoding (default: utf-8 or gb18030).")
 ]
 YearOpt = Annotated[int | None, typer.Option("--year", help="年度 / the year (e.g. 2016).")]
 

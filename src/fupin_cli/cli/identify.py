@@ -11,10 +11,12 @@ from fupin_cli.cli.app import app
 from fupin_cli.cli.options import (
     AsOfOpt,
     DryRunOpt,
+    EncodingOpt,
     ErrorsOpt,
     FormatOpt,
     OutputFormat,
     PolicyOpt,
+    SheetOpt,
     open_db,
     parse_as_of,
     state,
@@ -52,18 +54,8 @@ def identify_command(
     policy: PolicyOpt = None,
     dry_run: DryRunOpt = False,
     errors: ErrorsOpt = None,
-    sheet: Annotated[
-        str | None,
-        typer.Option(
-            "--sheet", help="工作表 / sheet name (default: first visible sheet with a header)."
-        ),
-    ] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            "--encoding", help="csv 编码 / csv encoding (default: detect UTF-8 or GB18030)."
-        ),
-    ] = None,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
     allow_moves: Annotated[
         bool,
         typer.Option(

@@ -82,3 +82,23 @@ ErrorsOpt = Annotated[
         dir_okay=False,
     ),
 ]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="表格 / the .xlsx or .csv file to import.", dir_okay=False, show_default=False
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", help="工作表 / sheet name (default: the first visible sheet with a header row)."
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="csv 编码 / csv encoding (default: detect UTF-8 or GB18030)."),
+]
+ShowIdOpt = Annotated[
+    bool,
+    typer.Option("--show-id", help="显示完整身份证号和电话 / show full ID numbers and phones."),
+]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from fupin_cli.cli.app import app
-from fupin_cli.cli.options import PolicyOpt, open_db, state
+from fupin_cli.cli.options import PolicyOpt, ShowIdOpt, open_db, state
 from fupin_cli.core.periods import PeriodError, parse_period
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import print_json, stderr_console
@@ -42,10 +42,6 @@ app.add_typer(report_app, name="report")
 OutOpt = Annotated[
     Path | None,
     typer.Option("-o", "--output", help="输出文件 / the .xlsx file to write.", dir_okay=False),
-]
-ShowIdOpt = Annotated[
-    bool,
-    typer.Option("--show-id", help="显示完整身份证号和电话 / show full ID numbers and phones."),
 ]
 
 
