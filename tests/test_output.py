@@ -21,9 +21,12 @@ def test_masking():
 
 def test_csv_cells_are_guarded():
     out = io.StringIO()
-    write_csv([{"name": "=cmd|' /C calc'!A0", "n": 3}], [("name", "姓名"), ("n", "数")], out)
+    write_csv([{"name": "=cmd|' /C calc'!A0", "n": -3}], [("name", "姓名"), ("n", "数")], out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows == [["姓名", "数"], ["'=cmd|' /C calc'!A0", "3"]]
+    assert rows == [
+        ["姓名", "数"],
+        ["'=cmd|' /C calc'!A0", "-3"],
+    ]  # a negative number stays a number
 
 
 def test_xlsx_cells_are_text_never_formulas(tmp_path):

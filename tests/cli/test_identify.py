@@ -649,3 +649,50 @@ def test_formula_text_in_names_is_just_text(cli, tmp_path):
     ws = load_workbook(tmp_path / "roster.errors.xlsx")["错误行"]
     name = ws.cell(row=2, column=3 + 5)  # 行号, 列, 原因, then 乡镇 村 组 户编号 姓名
     assert name.data_type in ("s", "inlineStr") and name.value.startswith("'=HYPERLINK")
+
+
+# -- the error file never contradicts the database -------------------------------------------------
+
+
+def test_unwritable_errors_target_writes_nothing(cli, tmp_path):
+    bad = household("B1", [{**person("甲"), "健康状况": "?"}])
+    roster = county_with(tmp_path, bad, good("G1"))
+    result = identify(cli, roster, "--errors", tmp_path / "nope" / "e.xlsx")
+    assert result.exit_code == 2
+    assert "folder" in result.stderr and "does not exist" in result.stderr
+    assert not cli.db.exists()  # the register is not even created for a run that fails first
+
+
+def test_errors_target_may_not_be_an_input(cli, tmp_path):
+    roster = county_with(tmp_path, good("G1"))
+    before = roster.read_bytes()
+    result = identify(cli, roster, "--errors", roster)
+    assert result.exit_code == 2 and "that is an input file" in result.stderr
+    assert roster.read_bytes() == before
+
+
+def test_error_file_staged_inside_the_transaction(cli, tmp_path, monkeypatch):
+    """A failure while writing the error workbook rolls the run back: no households, no batch."""
+    import fupin_cli.io.errors_file as ef
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ef, "write_errors", broken)
+    roster = county_with(tmp_path, household("B1", [{**person("甲"), "健康状况": "?"}]), good("G1"))
+    assert cli("init").exit_code == 0
+    result = identify(cli, roster)
+    assert result.exit_code == 2 and "cannot write the error file" in result.stderr
+    assert cli.scalar("SELECT count(*) FROM household") == 0
+    assert cli.scalar("SELECT count(*) FROM batch WHERE command='identify'") == 0
+    assert not list(tmp_path.glob("*errors*"))
+
+
+def test_policy_version_with_brackets_is_plain_text(cli, tmp_path):
+    roster = county_with(tmp_path, good("G1"))
+    policy = tmp_path / "p.toml"
+    policy.write_text('[policy]\nversion = "v[/x][bold]2"\n', encoding="utf-8")
+    result = cli("identify", roster, "--policy", policy, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert cli.scalar("SELECT policy_version FROM assessment") == "v[/x][bold]2"
+    assert cli("classify", "--policy", policy, "--as-of", AS_OF).exit_code == 0

@@ -131,3 +131,30 @@ def test_every_command_has_bilingual_help(cli):
             walk(sub, [*path, name])
 
     walk(group, [])
+
+
+def test_sqlite_url_gets_the_same_pragmas(tmp_path):
+    from fupin_cli.db.engine import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'u.db'}")
+    with db.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.dispose()
+
+
+def test_upgrade_restores_missing_indexes_and_triggers(cli):
+    assert cli("init").exit_code == 0
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("DROP INDEX ix_visit_household")
+        conn.execute("DROP TRIGGER fund_entry_no_update")
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    assert cli("init").exit_code == 0
+    names = {r[0] for r in cli.sql("SELECT name FROM sqlite_master")}
+    assert {"ix_visit_household", "fund_entry_no_update"} <= names
+
+
+def test_failed_run_creates_no_database(cli, tmp_path):
+    result = cli("identify", tmp_path / "missing.xlsx", "--as-of", "2016-09-30")
+    assert result.exit_code == 2
+    assert not cli.db.exists()

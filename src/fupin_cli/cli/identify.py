@@ -54,6 +54,14 @@ def identify_command(
     policy: PolicyOpt = None,
     dry_run: DryRunOpt = False,
     errors: ErrorsOpt = None,
+    villages_errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--villages-errors",
+            help="村表错误文件 / where rejected village rows go (default: beside the villages file).",
+            dir_okay=False,
+        ),
+    ] = None,
     sheet: SheetOpt = None,
     encoding: EncodingOpt = None,
     allow_moves: Annotated[
@@ -86,6 +94,7 @@ def identify_command(
         as_of=parse_as_of(as_of),
         dry_run=dry_run,
         errors=errors,
+        villages_errors=villages_errors,
         sheet=sheet,
         encoding=encoding,
         allow_moves=allow_moves,

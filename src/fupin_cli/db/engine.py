@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from fupin_cli.db.models import SCHEMA_VERSION, metadata
+from fupin_cli.db.models import APPEND_ONLY_DDL, SCHEMA_VERSION, metadata
 from fupin_cli.errors import UsageError
 
 JOURNAL_MODES = ("wal", "delete")
@@ -30,9 +30,19 @@ class _DryRun(Exception):
 
 @dataclass
 class Database:
+    """A register, opened lazily: the file is created (or upgraded) on first use, so a run that
+    fails on its input first (exit 2) leaves no database behind."""
+
     engine: Engine
     label: str  # the path or the URL without password, for messages
-    previous_version: int = 0  # schema version found on opening (0: created now)
+    create: bool = True
+    previous_version: int = 0  # schema version found on first use (0: created then)
+    _ready: bool = False
+
+    def ready(self) -> None:
+        if not self._ready:
+            self.previous_version = ensure_schema(self, create=self.create)
+            self._ready = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,6 +51,7 @@ class Database:
     @contextmanager
     def transaction(self, *, dry_run: bool = False) -> Iterator[Connection]:
         """One transaction: commit on success, roll back on error or when ``dry_run``."""
+        self.ready()
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -53,6 +64,7 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
+        self.ready()
         with self.engine.connect() as conn:
             yield conn
 
@@ -61,16 +73,15 @@ class Database:
 
 
 def open_database(target: str, *, journal: str = "wal", create: bool = True) -> Database:
-    """Open ``target`` (a path, or an SQLAlchemy URL when it contains ``://``), ready to use."""
-    if "://" in target:
+    """Open ``target``: a file path, or an SQLAlchemy URL when it contains ``://`` (an
+    ``sqlite:///PATH`` URL is a file path too, with the same pragmas)."""
+    if target.startswith("sqlite:///"):
+        db = _open_sqlite(Path(target.removeprefix("sqlite:///")), journal)
+    elif "://" in target:
         db = _open_url(target)
     else:
         db = _open_sqlite(Path(target), journal)
-    try:
-        db.previous_version = ensure_schema(db, create=create)
-    except BaseException:
-        db.dispose()
-        raise
+    db.create = create
     return db
 
 
@@ -167,8 +178,13 @@ def _stored_version(conn: Connection) -> int:
 
 
 def _upgrade(conn: Connection) -> None:
-    """Additive upgrade: create missing tables, add missing nullable columns."""
+    """Additive upgrade: create missing tables, columns, indexes and triggers."""
     metadata.create_all(conn, checkfirst=True)
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    for sql in APPEND_ONLY_DDL.get(conn.dialect.name, ()):
+        conn.exec_driver_sql(sql)
     insp = inspect(conn)
     for table in metadata.sorted_tables:
         have = {c["name"] for c in insp.get_columns(table.name)}

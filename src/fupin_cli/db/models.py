@@ -345,28 +345,25 @@ class MeasureRecord(SQLModel, table=True):
     batch_id: int = Field(foreign_key="batch.id")
 
 
-# The ledger is append-only in the database too: no UPDATE, no DELETE (SQLite triggers; the
-# PostgreSQL equivalent is in db.engine).
-_fund_table = FundEntry.__table__  # type: ignore[attr-defined]
-for _verb in ("UPDATE", "DELETE"):
-    event.listen(
-        _fund_table,
-        "after_create",
-        DDL(
-            f"CREATE TRIGGER fund_entry_no_{_verb.lower()} BEFORE {_verb} ON fund_entry\n"
-            "BEGIN SELECT RAISE(ABORT, 'fund_entry is append-only: record a reversal (冲销) instead'); END"
-        ).execute_if(dialect="sqlite"),
-    )
-event.listen(
-    _fund_table,
-    "after_create",
-    DDL(
+# The ledger is append-only in the database too: no UPDATE, no DELETE. The statements are
+# idempotent, so an upgrade can run them again on an existing register.
+_REFUSE = "fund_entry is append-only: record a reversal (冲销) instead"
+APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": tuple(
+        f"CREATE TRIGGER IF NOT EXISTS fund_entry_no_{verb.lower()} BEFORE {verb} ON fund_entry\n"
+        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"
+        for verb in ("UPDATE", "DELETE")
+    ),
+    "postgresql": (
         "CREATE OR REPLACE FUNCTION fund_entry_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'fund_entry is append-only: record a reversal (冲销) instead'; END; "
-        "$$ LANGUAGE plpgsql;\n"
-        "CREATE TRIGGER fund_entry_no_update_delete BEFORE UPDATE OR DELETE ON fund_entry "
-        "FOR EACH ROW EXECUTE FUNCTION fund_entry_append_only()"
-    ).execute_if(dialect="postgresql"),
-)
+        f"RAISE EXCEPTION '{_REFUSE}'; END; $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE TRIGGER fund_entry_no_update_delete BEFORE UPDATE OR DELETE ON fund_entry "
+        "FOR EACH ROW EXECUTE FUNCTION fund_entry_append_only()",
+    ),
+}
+_fund_table = FundEntry.__table__  # type: ignore[attr-defined]
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _sql in _statements:
+        event.listen(_fund_table, "after_create", DDL(_sql).execute_if(dialect=_dialect))
 
 metadata = SQLModel.metadata

@@ -8,6 +8,7 @@ rejected — and an old one of the same name is removed, so a stale file never m
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from fupin_cli.errors import UsageError
 from fupin_cli.io.output import guard
 from fupin_cli.io.xlsx import HEADER_FILL, HEADER_FONT, display_width
 
@@ -97,3 +99,65 @@ def _letter(i: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(i + 1)
+
+
+class ErrorFile:
+    """The error workbook of one run, written so that it can never contradict the database.
+
+    The target is checked before anything is written (not an input file, a folder that exists and
+    can be written), the workbook is staged beside it *inside* the run's transaction (a failure
+    rolls the run back), and ``publish`` puts it in place once the transaction has committed —
+    or removes a stale one when nothing was rejected.
+    """
+
+    def __init__(self, target: Path, *inputs: Path | None) -> None:
+        self.target = Path(target)
+        resolved = self.target.resolve()
+        for source in inputs:
+            if source is not None and Path(source).resolve() == resolved:
+                raise UsageError(
+                    f"--errors {target}: that is an input file; give the error file another name"
+                )
+        folder = self.target.parent
+        if not folder.is_dir():
+            raise UsageError(
+                f"--errors {target}: folder {folder} does not exist; create it or choose another path"
+            )
+        if self.target.is_dir():
+            raise UsageError(
+                f"--errors {target}: is a folder; give a file name ending in .xlsx or .csv"
+            )
+        if not os.access(folder, os.W_OK) or (
+            self.target.exists() and not os.access(self.target, os.W_OK)
+        ):
+            raise UsageError(
+                f"cannot write the error file {target}: no permission; choose another --errors path"
+            )
+        self.staged: Path | None = None
+
+    def stage(self, headers: Sequence[str], rejected: Sequence[Rejected]) -> str | None:
+        """Write the workbook under a temporary name; returns the final path, or None."""
+        if not rejected:
+            return None
+        temp = self.target.with_name(f"~{os.getpid()}-{self.target.name}")
+        try:
+            write_errors(temp, headers, rejected)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise UsageError(
+                f"cannot write the error file {self.target}: {exc.strerror}; nothing was written"
+            ) from None
+        self.staged = temp
+        return str(self.target)
+
+    def publish(self) -> None:
+        if self.staged is None:
+            self.target.unlink(missing_ok=True)
+        else:
+            os.replace(self.staged, self.target)
+            self.staged = None
+
+    def discard(self) -> None:
+        if self.staged is not None:
+            self.staged.unlink(missing_ok=True)
+            self.staged = None

@@ -33,13 +33,13 @@ def guard(value: Any) -> Any:
 def stdout_console() -> Console:
     # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
     tty = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False)
+    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False)
 
 
 def stderr_console(quiet: bool = False) -> Console:
-    return Console(
-        file=sys.stderr, quiet=quiet, highlight=False, width=None if sys.stderr.isatty() else 200
-    )
+    # markup off: messages carry file names, household names and policy versions, never markup
+    width = None if sys.stderr.isatty() else 200
+    return Console(file=sys.stderr, quiet=quiet, highlight=False, markup=False, width=width)
 
 
 def table(
@@ -64,6 +64,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv(value: Any) -> str:
+    """A csv cell: text is guarded against formulas; numbers (a negative one too) stay numbers."""
+    return guard(value) if isinstance(value, str) else _cell(value)
+
+
 def print_json(obj: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     json.dump(obj, out, ensure_ascii=False, indent=2, default=str)
@@ -77,7 +82,7 @@ def write_csv(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([guard(h) for _k, h in columns])
     for row in rows:
-        writer.writerow([guard(_cell(row.get(k))) for k, _h in columns])
+        writer.writerow([_csv(row.get(k)) for k, _h in columns])
 
 
 def emit(

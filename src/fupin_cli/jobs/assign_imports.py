@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from fupin_cli.db.audit import start_batch
 from fupin_cli.db.engine import Database
-from fupin_cli.io.errors_file import Rejected, default_errors_path, write_errors
+from fupin_cli.io.errors_file import ErrorFile, Rejected, default_errors_path
 from fupin_cli.io.sheets import Spec, Table, open_table
 from fupin_cli.jobs.assign_queries import execute, fetch, insert_id
 from fupin_cli.jobs.rows import RowFault
@@ -86,21 +86,24 @@ def run_import(
     if check_header is not None:
         check_header(table)
     result = ImportResult(dry_run=opts.dry_run)
-    target = opts.errors or default_errors_path(opts.path)
-    with db.transaction(dry_run=opts.dry_run) as conn:
-        batch = start_batch(
-            conn,
-            command,
-            input_file=opts.path,
-            arguments={"file": opts.path, "sheet": opts.sheet, "errors": opts.errors},
-        )
-        importer(conn, table, batch.id, result)
-        if result.rejected:
-            result.errors_file = str(target)
-        counts = result.summary()
-        counts.pop("dry_run")
-        batch.finish(counts, outcome="data_problems" if result.problems else "ok")
-    write_errors(target, table.headers, result.rejected)
+    errors = ErrorFile(opts.errors or default_errors_path(opts.path), opts.path)
+    try:
+        with db.transaction(dry_run=opts.dry_run) as conn:
+            batch = start_batch(
+                conn,
+                command,
+                input_file=opts.path,
+                arguments={"file": opts.path, "sheet": opts.sheet, "errors": opts.errors},
+            )
+            importer(conn, table, batch.id, result)
+            result.errors_file = errors.stage(table.headers, result.rejected)
+            counts = result.summary()
+            counts.pop("dry_run")
+            batch.finish(counts, outcome="data_problems" if result.problems else "ok")
+    except BaseException:
+        errors.discard()
+        raise
+    errors.publish()
     return result
 
 

@@ -34,7 +34,7 @@ from fupin_cli.db.bulk import executemany, paused_gc
 from fupin_cli.db.engine import Database
 from fupin_cli.db.models import FundEntry
 from fupin_cli.errors import RefusedError, UsageError
-from fupin_cli.io.errors_file import Rejected, default_errors_path, write_errors
+from fupin_cli.io.errors_file import ErrorFile, Rejected, default_errors_path
 from fupin_cli.io.sheets import Field, Spec, Table, open_table
 from fupin_cli.jobs.fund_refs import RefError, Refs
 from fupin_cli.jobs.fund_reports import (
@@ -275,27 +275,31 @@ def run_import(
     path = Path(path)
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
     result = ImportResult(noun=noun, dry_run=opts.dry_run, partial=opts.partial)
-    with db.transaction(dry_run=opts.dry_run) as conn:
-        batch = start_batch(
-            conn,
-            command,
-            arguments={"file": path, "partial": opts.partial, "sheet": opts.sheet},
-            input_file=path,
-            policy_version=policy.version,
-        )
-        with paused_gc():
-            write = body(conn, table, batch.id, result)
-            if result.rows_rejected and not opts.partial:
-                result.added = result.updated = 0  # a file with a bad row writes nothing
-            else:
-                write()
-                result.written = not opts.dry_run
-        counts = result.summary()
-        counts.pop("errors_file")
-        batch.finish(counts, outcome="data_problems" if result.rows_rejected else "ok")
-    target = opts.errors or default_errors_path(path)
-    written = write_errors(target, table.headers, result.rejected)
-    result.errors_file = str(written) if written else None
+    errors = ErrorFile(opts.errors or default_errors_path(path), path)
+    try:
+        with db.transaction(dry_run=opts.dry_run) as conn:
+            batch = start_batch(
+                conn,
+                command,
+                arguments={"file": path, "partial": opts.partial, "sheet": opts.sheet},
+                input_file=path,
+                policy_version=policy.version,
+            )
+            with paused_gc():
+                write = body(conn, table, batch.id, result)
+                if result.rows_rejected and not opts.partial:
+                    result.added = result.updated = 0  # a file with a bad row writes nothing
+                else:
+                    write()
+                    result.written = not opts.dry_run
+            result.errors_file = errors.stage(table.headers, result.rejected)
+            counts = result.summary()
+            counts.pop("errors_file")
+            batch.finish(counts, outcome="data_problems" if result.rows_rejected else "ok")
+    except BaseException:
+        errors.discard()
+        raise
+    errors.publish()
     return result
 
 

@@ -28,12 +28,12 @@ from fupin_cli.core.identification import (
     transition,
 )
 from fupin_cli.core.policy import Policy, PolicyError
-from fupin_cli.db.audit import start_batch
+from fupin_cli.db.audit import file_sha256, start_batch
 from fupin_cli.db.bulk import executemany, next_id, paused_gc, sync_sequence
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
-from fupin_cli.io.errors_file import Rejected, default_errors_path, write_errors
+from fupin_cli.io.errors_file import ErrorFile, default_errors_path
 from fupin_cli.jobs import roster
 from fupin_cli.jobs.villages import VillagesResult, import_villages
 
@@ -47,6 +47,7 @@ class IdentifyOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     dry_run: bool = False
     errors: Path | None = None
+    villages_errors: Path | None = None
     sheet: str | None = None
     encoding: str | None = None
     allow_moves: bool = False
@@ -69,6 +70,7 @@ class IdentifyResult:
     moves: int = 0
     moves_refused: int = 0
     errors_file: str | None = None
+    villages_errors_file: str | None = None
     villages_read: int = 0
     villages_rejected: int = 0
     villages_created: int = 0
@@ -100,6 +102,7 @@ class IdentifyResult:
             "moves",
             "moves_refused",
             "errors_file",
+            "villages_errors_file",
             "villages_read",
             "villages_rejected",
             "villages_created",
@@ -140,10 +143,21 @@ def _run(
         raise UsageError(
             "give a roster file, --villages FILE, or both (see 'fupin identify --help')"
         )
-    try:
-        line_fen = policy.income_line_fen(opts.as_of.year)
-    except PolicyError as exc:
-        raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
+    line_fen = 0
+    if opts.roster is not None:  # a villages sheet alone assesses nobody and needs no line
+        try:
+            line_fen = policy.income_line_fen(opts.as_of.year)
+        except PolicyError as exc:
+            raise UsageError(f"--as-of {opts.as_of}: {exc}") from None
+    inputs = (opts.roster, opts.villages)
+    roster_errors = (
+        ErrorFile(opts.errors or default_errors_path(opts.roster), *inputs) if opts.roster else None
+    )
+    village_errors = (
+        ErrorFile(opts.villages_errors or default_errors_path(opts.villages), *inputs)
+        if opts.villages
+        else None
+    )
 
     parsed = (
         roster.read(
@@ -153,49 +167,56 @@ def _run(
         else None
     )
     result = IdentifyResult(dry_run=opts.dry_run)
-    rejected: list[Rejected] = []
     village_rejects: VillagesResult | None = None
-    with db.transaction(dry_run=opts.dry_run) as conn:
-        batch = start_batch(
-            conn,
-            "identify",
-            input_file=opts.roster or opts.villages,
-            policy_version=policy.version,
-            arguments={
-                "roster": opts.roster,
-                "villages": opts.villages,
-                "as_of": opts.as_of,
-                "allow_moves": opts.allow_moves,
-            },
-        )
-        geo = Geography.load(conn)
-        if opts.villages:
-            village_rejects = import_villages(
-                conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of
+    staged = [e for e in (roster_errors, village_errors) if e is not None]
+    try:
+        with db.transaction(dry_run=opts.dry_run) as conn:
+            batch = start_batch(
+                conn,
+                "identify",
+                input_file=opts.roster or opts.villages,
+                policy_version=policy.version,
+                arguments={
+                    "roster": opts.roster,
+                    "villages": opts.villages,
+                    "villages_sha256": file_sha256(opts.villages)
+                    if opts.villages and opts.roster
+                    else None,
+                    "as_of": opts.as_of,
+                    "allow_moves": opts.allow_moves,
+                },
             )
-            result.villages_read = village_rejects.rows_read
-            result.villages_rejected = village_rejects.rows_rejected
-            result.villages_created = village_rejects.created
-            result.villages_updated = village_rejects.updated
-        if parsed is not None:
-            _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result)
-            rejected = parsed.rejected_rows()
-            result.rows_read = parsed.rows_read
-            result.rows_rejected = len(rejected)
-            if rejected:
-                result.errors_file = str(opts.errors or default_errors_path(opts.roster))
-        batch.finish(_batch_counts(result), outcome="data_problems" if result.problems else "ok")
-
-    if parsed is not None:
-        write_errors(
-            opts.errors or default_errors_path(opts.roster), parsed.table.headers, rejected
+            geo = Geography.load(conn)
+            if opts.villages:
+                village_rejects = import_villages(
+                    conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of
+                )
+                result.villages_read = village_rejects.rows_read
+                result.villages_rejected = village_rejects.rows_rejected
+                result.villages_created = village_rejects.created
+                result.villages_updated = village_rejects.updated
+                result.villages_errors_file = village_errors.stage(
+                    village_rejects.headers, village_rejects.rejected
+                )
+            if parsed is not None:
+                _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result)
+                rejected = parsed.rejected_rows()
+                result.rows_read = parsed.rows_read
+                result.rows_rejected = len(rejected)
+                result.errors_file = roster_errors.stage(parsed.table.headers, rejected)
+            batch.finish(
+                _batch_counts(result), outcome="data_problems" if result.problems else "ok"
+            )
+    except BaseException:
+        for e in staged:
+            e.discard()
+        raise
+    for e in staged:
+        e.publish()
+    if result.villages_errors_file:
+        warn(
+            f"{result.villages_rejected} village row(s) rejected; see {result.villages_errors_file}"
         )
-    if village_rejects is not None and village_rejects.rejected:
-        target = default_errors_path(opts.villages)
-        write_errors(target, village_rejects.headers, village_rejects.rejected)
-        warn(f"{village_rejects.rows_rejected} village row(s) rejected; see {target}")
-    elif opts.villages is not None:
-        default_errors_path(opts.villages).unlink(missing_ok=True)
     return result
 
 
