@@ -145,8 +145,9 @@ def baseline_read(db_path: Path, *, pairs: bool = False) -> float:
     """Plain sqlite3 running the job's own queries for the registered households (with their
     township), their students and the cadres (and, with ``pairs``, the pairs in force), with
     the collector paused as the job pauses it."""
+    from fupin_cli.db.bulk import paused_gc as gc_paused
     from fupin_cli.jobs.assign_pair import CADRES_SQL, HOUSEHOLDS_SQL, PAIRS_SQL, STUDENTS_SQL
-    from fupin_cli.jobs.assign_queries import REGISTERED, STUDENT_LEVELS, gc_paused
+    from fupin_cli.jobs.assign_queries import REGISTERED, STUDENT_LEVELS
 
     with gc_paused():
         started = time.perf_counter()
@@ -194,7 +195,7 @@ def decide_time(db_path: Path, policy) -> float:
             given = read_input(conn, AS_OF)
     finally:
         db.dispose()
-    from fupin_cli.jobs.assign_queries import gc_paused
+    from fupin_cli.db.bulk import paused_gc as gc_paused
 
     with gc_paused():
         started = time.perf_counter()
