@@ -421,15 +421,16 @@ def test_check_cadre_over_capacity_is_masked_and_pairs_count_from_their_start(co
     idn = make_id("19800101", seq=901)
     cadres = [cadre("无号干部", "", "一般干部", "桃源县财政局", "漳江镇", idn=idn)]
     county.load("cadres", cadres, CADRE_HEADERS, "cadres.xlsx")
-    county.pair(code=1)
-    # pairs start on 2016-09-30: the day before, nobody is paired
-    before = county.check(as_of="2016-09-29")
+    county.pair(code=1, as_of="2016-10-01")
+    # the households are registered on 2016-09-30 and the pairs start on 2016-10-01: on the
+    # 30th nobody is paired yet
+    before = county.check(as_of="2016-09-30")
     assert before["counts"]["household_unpaired"] == 8
     policy = tmp_path / "tight.toml"
     policy.write_text(
         '[policy]\nversion = "tight"\n[assign.capacity]\n"一般干部" = 2\n', encoding="utf-8"
     )
-    out = county.check("--policy", policy)
+    out = county.check("--policy", policy, as_of="2016-10-01")
     over = [g for g in out["gaps"] if g["rule"] == "cadre_over_capacity"]
     assert over == [
         {
@@ -448,7 +449,9 @@ def test_check_cadre_over_capacity_is_masked_and_pairs_count_from_their_start(co
         CADRE_HEADERS,
         "cadres2.xlsx",
     )
-    over = [g for g in county.check()["gaps"] if g["rule"] == "cadre_over_capacity"]
+    over = [
+        g for g in county.check(as_of="2016-10-01")["gaps"] if g["rule"] == "cadre_over_capacity"
+    ]
     assert over[0]["detail"] == "not in post, yet 3 pairs in force; run 'fupin assign pair'"
 
 

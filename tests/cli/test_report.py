@@ -395,3 +395,16 @@ def test_formula_text_comes_out_as_text(cli, tmp_path):
     v = tmp_path / "v.xlsx"
     ok(cli, "report", "village", "桃花村", "-o", v)
     assert load_workbook(v)["贫困户花名册"]["D2"].value.startswith("'=")
+
+
+def test_past_quarter_is_judged_as_the_register_stood(county):
+    q2 = report_json(county, "--quarter", "2016Q2")
+    assert q2["county"]["households"] == 0
+    assert not [g for g in q2["gaps"] if g["rule"] in ("household_unpaired", "student_unpaired")]
+    industry = {r["subject"]: r["value"] for r in q2["rules"] if r["rule"] == "village_industry"}
+    assert industry["漳江镇/桃花村"] == 0  # the allocation came on 2016-08-01, after Q2
+    q3 = report_json(county, "--quarter", "2016Q3")
+    industry = {r["subject"]: r["value"] for r in q3["rules"] if r["rule"] == "village_industry"}
+    assert industry["漳江镇/桃花村"] == 8_000_000
+    unpaired = [g for g in q3["gaps"] if g["rule"] == "household_unpaired"]
+    assert len(unpaired) == q3["county"]["pairing"]["households_unpaired"]

@@ -30,8 +30,8 @@ from fupin_cli.core.codes import CadreRank
 from fupin_cli.core.coverage import PLANNABLE, school_year
 from fupin_cli.core.idcard import age_on, mask_id
 from fupin_cli.core.policy import Policy
+from fupin_cli.db.status import registered_on
 from fupin_cli.jobs.assign_queries import (
-    REGISTERED,
     STUDENT_LEVELS,
     current_teams,
     fetch,
@@ -133,14 +133,13 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
         found.append((order, gap))
 
     # -- pairing -------------------------------------------------------------------------------
+    registered = registered_on(conn, as_of)  # as the register stood on the day, not as it is now
     households = {
         hid: (no, vid, head)
         for hid, no, vid, head in fetch(
-            conn,
-            "SELECT id, household_no, village_id, head_name FROM household "
-            f"WHERE status IN ({marks(REGISTERED)})",
-            REGISTERED,
+            conn, "SELECT id, household_no, village_id, head_name FROM household"
         )
+        if hid in registered
     }
     in_force = fetch(
         conn,
@@ -161,11 +160,10 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
     for pid, name, level, hid in fetch(
         conn,
         "SELECT p.id_number, p.name, p.school_status, p.household_id FROM person p "
-        f"JOIN household h ON h.id = p.household_id WHERE h.status IN ({marks(REGISTERED)}) "
-        f"AND p.school_status IN ({marks(STUDENT_LEVELS)})",
-        (*REGISTERED, *STUDENT_LEVELS),
+        f"WHERE p.school_status IN ({marks(STUDENT_LEVELS)})",
+        STUDENT_LEVELS,
     ):
-        if pid not in paired_students:
+        if hid in households and pid not in paired_students:
             no, vid, _head = households[hid]
             add(
                 GapRule.STUDENT_UNPAIRED,

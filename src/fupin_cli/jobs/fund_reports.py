@@ -164,9 +164,14 @@ def latest_year(conn: Connection) -> int:
     return parse_date(last).year if not isinstance(last, dt.date) else last.year
 
 
-def fund_facts(conn: Connection, year: int, policy: Policy) -> FundFacts:
-    """What the rules look at for ``year``, read with a handful of aggregate queries."""
+def fund_facts(
+    conn: Connection, year: int, policy: Policy, until: dt.date | None = None
+) -> FundFacts:
+    """What the rules look at for ``year`` (up to ``until`` when it falls inside the year, as a
+    quarterly report needs), read with a handful of aggregate queries."""
     period = Period.year(year)
+    if until is not None and period.end is not None and until < period.end:
+        period = Period(period.start, until)
     fp = policy.fund
     received: dict[str, int] = defaultdict(int)
     industry: dict[Hashable, int] = defaultdict(int)
@@ -241,9 +246,12 @@ def _self_raised(conn: Connection, period: Period) -> dict[Hashable, int]:
     return {vid: int(n) for vid, n in conn.execute(stmt)}
 
 
-def fund_rules(conn: Connection, year: int, policy: Policy) -> list[RuleResult]:
-    """Every county money rule for ``year`` (reused by the quarterly report)."""
-    return check_rules(fund_facts(conn, year, policy), policy.fund)
+def fund_rules(
+    conn: Connection, year: int, policy: Policy, until: dt.date | None = None
+) -> list[RuleResult]:
+    """Every county money rule for ``year``, on the ledger up to ``until`` (the quarterly report
+    passes its period's end)."""
+    return check_rules(fund_facts(conn, year, policy, until), policy.fund)
 
 
 # -- the village's public notice (公告公示) ---------------------------------------------------------

@@ -23,19 +23,19 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from fupin_cli.core.codes import Category, Channel, SchoolStatus, Status
+from fupin_cli.core.codes import Category, Channel, SchoolStatus
 from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
 from fupin_cli.core.periods import Period
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
+from fupin_cli.db.status import REGISTERED, status_on
 from fupin_cli.jobs import fund as fund_job
 from fupin_cli.jobs.assign_check import gaps as assign_gaps
 from fupin_cli.jobs.coverage import household_coverage
 from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
-REGISTERED = tuple(s.value for s in Status if s.registered)
 STUDENT = tuple(s.value for s in SchoolStatus if s.is_student)
 CATEGORY_KEYS = {c.value: c.key for c in Category}
 CHANNELS = [c.key for c in Channel]
@@ -279,14 +279,12 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
     # households and their status at the end (the latest dated event on or before it)
     home: dict[int, int] = {}
     registered: set[int] = set()
-    for hid, vid, status, attribute, cause in conn.execute(
-        text(
-            "SELECT h.id, h.village_id, e.to_status, h.attribute, h.main_cause FROM household h JOIN ("
-            " SELECT household_id, to_status, ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY date DESC, id DESC) AS rn"
-            " FROM status_event WHERE to_status IS NOT NULL AND date <= :end) e ON e.household_id = h.id AND e.rn = 1"
-        ),
-        {"end": end},
-    ):
+    on_end = status_on(conn, period.end)
+    facts = conn.execute(text("SELECT id, village_id, attribute, main_cause FROM household"))
+    for hid, vid, attribute, cause in facts:
+        status = on_end.get(hid)
+        if status is None:
+            continue
         v = villages[vid]
         home[hid] = vid
         v.by_status[status] += 1
@@ -449,7 +447,7 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             "unit": r.unit,
             "ok": r.ok,
         }
-        for r in fund_job.fund_rules(conn, period.year, policy)
+        for r in fund_job.fund_rules(conn, period.year, policy, until=period.end)
     ]
     return Report(
         period=period,
