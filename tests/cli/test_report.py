@@ -350,7 +350,7 @@ def test_household_card_masks_ids(county, tmp_path):
     visits = list(wb["走访记录"].iter_rows(min_row=2, values_only=True))
     assert visits[0][1:4] == ("王明", "慰问", 500)
     events = list(wb["状态变化"].iter_rows(min_row=2, values_only=True))
-    assert [(e[0], e[1]) for e in events] == [(AS_OF, "identified")]
+    assert [(e[0], e[1]) for e in events] == [(AS_OF, "识别为贫困户")]
     shown = tmp_path / "shown.xlsx"
     ok(county, "report", "household", "H1", "-o", shown, "--show-id")
     full = [r[1] for r in load_workbook(shown)["家庭成员"].iter_rows(min_row=2, values_only=True)]
@@ -408,3 +408,81 @@ def test_past_quarter_is_judged_as_the_register_stood(county):
     assert industry["漳江镇/桃花村"] == 8_000_000
     unpaired = [g for g in q3["gaps"] if g["rule"] == "household_unpaired"]
     assert len(unpaired) == q3["county"]["pairing"]["households_unpaired"]
+
+
+def test_household_card_money_shows_reversals_negative_and_in_date_order(county, tmp_path):
+    add = ["fund", "add", "--channel", "社会帮扶", "--date"]
+    ok(county, *add, "2016-08-01", "--kind", "到位", "--amount", "1000", "--doc", "S1")
+    ok(
+        county,
+        *add,
+        "2016-08-02",
+        "--kind",
+        "拨付",
+        "--amount",
+        "300",
+        "--household",
+        "H1",
+        "--purpose",
+        "教育",
+        "--doc",
+        "S2",
+    )
+    ok(
+        county,
+        *add,
+        "2016-08-03",
+        "--kind",
+        "冲销",
+        "--amount",
+        "100",
+        "--reverses",
+        "S2",
+        "--doc",
+        "S3",
+    )
+    path = tmp_path / "card.xlsx"
+    ok(county, "report", "household", "H1", "-o", path)
+    money = [r[1:5] for r in load_workbook(path)["资金"].iter_rows(min_row=2, values_only=True)]
+    assert money == [("S2", "社会帮扶", "拨付", 300), ("S3", "社会帮扶", "冲销", -100)]
+    members = [r[4] for r in load_workbook(path)["家庭成员"].iter_rows(min_row=2, values_only=True)]
+    assert members[0] == "户主"
+
+
+def test_village_receipts_show_in_village_funds(county, tmp_path):
+    ok(
+        county,
+        "fund",
+        "add",
+        "--channel",
+        "群众自筹",
+        "--kind",
+        "到位",
+        "--amount",
+        "2万",
+        "--village",
+        "金盆村",
+        "--purpose",
+        "基础设施",
+        "--date",
+        "2016-08-20",
+        "--doc",
+        "YS1",
+    )
+    out = ok(
+        county, "report", "--quarter", "2016Q3", "-f", "csv", "--table", "village_funds"
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    self_raised = [r for r in rows if r["村"] == "金盆村" and r["渠道"] == "群众自筹"]
+    assert self_raised == [
+        {
+            "乡镇": "陬市镇",
+            "村": "金盆村",
+            "代码": "430725102201",
+            "渠道": "群众自筹",
+            "到位(元)": "20000.00",
+            "拨付(元)": "0.00",
+            "支出(元)": "0.00",
+        }
+    ]
+    assert county("report", "--year", "2016Q3").exit_code == 2

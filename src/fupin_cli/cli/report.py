@@ -76,6 +76,10 @@ def report_command(
         period = parse_period(quarter or year)
     except PeriodError as exc:
         raise UsageError(f"--{'quarter' if quarter else 'year'}: {exc}") from None
+    if year and period.quarter is not None:
+        raise UsageError(
+            f"--year {year}: that is a quarter; use --quarter {year} or a year like {period.year}"
+        )
     if quarter and period.quarter is None:
         raise UsageError(
             f"--quarter {quarter}: that is a year; use --year {quarter} or a quarter like {quarter}Q3"

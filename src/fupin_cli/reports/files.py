@@ -15,18 +15,36 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fupin_cli.core.codes import Status
+from fupin_cli.core.classifier import Reason, describe
+from fupin_cli.core.codes import Decision, Relation, Status
 from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.core.idcard import mask_id, mask_phone
-from fupin_cli.core.ledger import channel_label, kind_label
+from fupin_cli.core.ledger import REVERSAL, channel_label, kind_label
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import MONEY_FORMAT, TEXT_FORMAT, new_workbook, write_table
+from fupin_cli.io.xlsx import MONEY_FORMAT, PERCENT_FORMAT, TEXT_FORMAT, new_workbook, write_table
 from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
 REGISTERED = tuple(s.value for s in Status if s.registered)
+EVENT_LABELS = {
+    "identified": "识别为贫困户",
+    "proposed_exit": "预脱贫",
+    "exited": "脱贫",
+    "returned": "返贫",
+    "removed": "错评剔除",
+    "exit_withdrawn": "撤销预脱贫",
+    "member_moved": "成员迁移",
+}
+
+
+def _by_relation(member: tuple) -> tuple:
+    """户主 first, then 配偶, 之子 … in the national code order, then by birth."""
+    try:
+        return (Relation.parse(member[4]).code, str(member[3]))
+    except ValueError:
+        return ("99", str(member[3]))
 
 
 def _ids(show: bool):
@@ -131,7 +149,7 @@ def household_card(
             "SELECT p.name, p.id_number, p.sex, p.birth_date, p.relation, p.education, p.school_status, p.health, "
             "p.labour_skill, p.work_status, (SELECT c.name FROM pairing s JOIN cadre c ON c.id = s.cadre_id "
             " WHERE s.person_id = p.id_number AND s.kind = 'student' AND s.end_date IS NULL LIMIT 1) "
-            "FROM person p WHERE p.household_id = :h ORDER BY p.relation, p.birth_date"
+            "FROM person p WHERE p.household_id = :h ORDER BY p.birth_date"
         ),
         h=hid,
     )
@@ -151,7 +169,7 @@ def household_card(
             "务工状况",
             "结对干部(学生)",
         ],
-        [[m[0], ids(m[1]), *m[2:10], m[10] or ""] for m in members],
+        [[m[0], ids(m[1]), *m[2:10], m[10] or ""] for m in sorted(members, key=_by_relation)],
         formats={1: TEXT_FORMAT},
     )
 
@@ -189,7 +207,7 @@ def household_card(
                 *a[:8],
                 _yuan(a[8]),
                 _yuan(a[9]),
-                a[10],
+                Decision.parse(a[10]).value,
                 a[11],
                 _list(a[12]),
                 _list(a[13]),
@@ -243,8 +261,17 @@ def household_card(
         "WHERE household_id = :h ORDER BY start_date",
         h=hid,
     )
+    # a reversal (冲销) takes money back: it shows as a negative amount, as in the public notice
     rows = [
-        [m[0], m[1], channel_label(m[2]), kind_label(m[3]), _yuan(m[4]), m[5] or ""] for m in money
+        [
+            m[0],
+            m[1],
+            channel_label(m[2]),
+            kind_label(m[3]),
+            _yuan(-m[4] if m[3] == REVERSAL else m[4]),
+            m[5] or "",
+        ]
+        for m in money
     ]
     rows += [
         [
@@ -257,6 +284,7 @@ def household_card(
         ]
         for ln in loans
     ]
+    rows.sort(key=lambda r: str(r[0]))
     write_table(
         wb,
         "资金",
@@ -275,7 +303,7 @@ def household_card(
         wb,
         "状态变化",
         ["日期", "事件", "原状态", "新状态", "原因"],
-        [list(e) for e in events],
+        [[e[0], EVENT_LABELS.get(e[1], e[1]), e[2], e[3], e[4]] for e in events],
         max_width=80,
     )
 
@@ -318,6 +346,7 @@ def _measures_sheet(wb, conn: Connection, hid: int, plan, ids) -> None:
 
 
 def _reasons(raw: str | None) -> str:
+    """The stored classification reasons as the sentences ``classify --explain`` uses."""
     if not raw:
         return ""
     try:
@@ -326,13 +355,14 @@ def _reasons(raw: str | None) -> str:
         return raw
     out = []
     for item in items if isinstance(items, list) else [items]:
-        out.append(
-            item
-            if isinstance(item, str)
-            else "；".join(f"{k}: {v}" for k, v in item.items())
-            if isinstance(item, dict)
-            else str(item)
-        )
+        if isinstance(item, dict) and {"subject", "rule", "facts"} <= item.keys():
+            reason = Reason(item["subject"], item["rule"], item["facts"] or {})
+            try:
+                out.append(f"{reason.subject}: {describe(reason)}")
+            except (KeyError, TypeError, ValueError):  # a reason an older classifier wrote
+                out.append(f"{reason.subject}: {reason.rule}")
+        else:
+            out.append(str(item))
     return "；".join(out)
 
 
@@ -434,17 +464,18 @@ def village_register(
         ["在册贫困人口", c["persons"]],
         [
             "贫困发生率",
-            (
-                f"{c['persons'] / info['agricultural_population']:.2%}"
-                if info["agricultural_population"]
-                else ""
-            ),
+            round(c["persons"] / info["agricultural_population"], 6)
+            if info["agricultural_population"]
+            else None,
         ],
         *([cat, c[cat]] for cat in ("产业帮扶", "易地搬迁", "政策兜底", "大病救助", "未分类")),
         ["未结对户", c["unpaired"]],
         *_exit_rows(info, c["persons"], year or register_year(conn), policy),
     ]
-    write_table(wb, "村情", ["项目", "内容"], summary, max_width=80)
+    sheet = write_table(wb, "村情", ["项目", "内容"], summary, max_width=80)
+    for label, value in sheet.iter_rows(min_row=2, max_col=2):
+        if label.value == "贫困发生率":
+            value.number_format = PERCENT_FORMAT
     write_table(
         wb, "贫困户花名册", REGISTER_HEADERS, rows, formats={11: MONEY_FORMAT, 13: TEXT_FORMAT}
     )
@@ -483,7 +514,7 @@ def township_file(conn: Connection, township: str, path: Path, *, show_id: bool 
         key=lambda v: (geo.codes[v] or "", geo.names[v][1]),
     )
     rows = _register(conn, vids, show_id)
-    per_village = {v: _summary_row([r for r in rows if r[1] == geo.names[v][1]]) for v in vids}
+    per_village = {v: _summary_row(_register(conn, [v], show_id)) for v in vids}  # by id, not name
     info = {
         r["id"]: r
         for r in conn.execute(
@@ -512,7 +543,6 @@ def township_file(conn: Connection, township: str, path: Path, *, show_id: bool 
                 c["unpaired"],
             ]
         )
-    from fupin_cli.io.xlsx import PERCENT_FORMAT
 
     write_table(
         wb,

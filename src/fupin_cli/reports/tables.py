@@ -195,11 +195,13 @@ def funds(report: Report) -> Table:
 
 
 def village_funds(report: Report) -> Table:
+    """Money that reached each village in the period, by channel (receipts such as 一事一议 too)."""
     cols = [
         ("乡镇", TEXT),
         ("村", TEXT),
         ("代码", TEXT),
         ("渠道", TEXT),
+        ("到位(元)", YUAN),
         ("拨付(元)", YUAN),
         ("支出(元)", YUAN),
     ]
@@ -207,13 +209,14 @@ def village_funds(report: Report) -> Table:
     for v in report.villages:
         for ch in Channel:
             f = v.funds[ch.key]
-            if f["allocated_fen"] or f["disbursed_fen"]:
+            if f["received_fen"] or f["allocated_fen"] or f["disbursed_fen"]:
                 rows.append(
                     [
                         v.township,
                         v.name,
                         v.code or "",
                         ch.value,
+                        _yuan(f["received_fen"]),
                         _yuan(f["allocated_fen"]),
                         _yuan(f["disbursed_fen"]),
                     ]
