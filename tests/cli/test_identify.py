@@ -473,7 +473,7 @@ def test_person_registered_elsewhere_is_refused_unless_allow_moves(cli, tmp_path
     err = errors_of(tmp_path / "b.errors.xlsx")[1]
     assert (
         err["原因"]
-        == f"身份证号 {mover['身份证号']} is registered in household A1; if the person moved, run again with --allow-moves"
+        == f"身份证号 {mover['身份证号']} is registered in household A1, not B1; if the person moved, run again with --allow-moves"
     )
     out = json.loads(identify(cli, second, "--allow-moves", code=0).stdout)
     assert out["moves"] == 1
@@ -696,3 +696,30 @@ def test_policy_version_with_brackets_is_plain_text(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert cli.scalar("SELECT policy_version FROM assessment") == "v[/x][bold]2"
     assert cli("classify", "--policy", policy, "--as-of", AS_OF).exit_code == 0
+
+
+def test_header_only_roster_is_unreadable(cli, tmp_path):
+    path = write_xlsx(tmp_path / "empty.xlsx", [])
+    _assert_nothing_written(cli, tmp_path, identify(cli, path), "a header row but no person rows")
+
+
+def test_township_and_village_merged_over_households(cli, tmp_path):
+    rows = [*good("G1"), *good("G2"), *good("G3", village="枫树村")]
+    path = write_xlsx(tmp_path / "merged.xlsx", rows)
+    wb = load_workbook(path)
+    ws = wb["花名册"]
+    ws.merge_cells("B2:B5")  # G2 (rows 4-5) shares G1's 村
+    ws.merge_cells("A2:A7")  # all three share G1's 乡镇; G3 (row 6) has its own 村
+    wb.save(path)
+    out = json.loads(identify(cli, path, code=0).stdout)
+    assert out["households"] == 3
+    assert cli.sql(
+        "SELECT h.household_no, v.name FROM household h JOIN village v ON v.id=h.village_id ORDER BY 1"
+    ) == [("G1", "桃花村"), ("G2", "桃花村"), ("G3", "枫树村")]
+
+
+def test_signature_rows_below_the_data_are_skipped(cli, tmp_path):
+    rows = [*good("G1"), {"乡镇": "填表人：张三", "村": "审核人：李四"}]
+    result = identify(cli, county_with(tmp_path, rows), code=0)
+    assert json.loads(result.stdout)["households"] == 1
+    assert "skipped 1 signature row(s)" in result.stderr

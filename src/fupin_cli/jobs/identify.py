@@ -295,8 +295,8 @@ def _register(
                     hh,
                     p.row,
                     parsed.header("id_number"),
-                    f"身份证号 {p.id_number} is registered in household {hid_to_no.get(home, home)}; "
-                    "if the person moved, run again with --allow-moves",
+                    f"身份证号 {p.id_number} is registered in household {hid_to_no.get(home, home)}, "
+                    f"not {hh.no}; if the person moved, run again with --allow-moves",
                 )
                 result.moves_refused += 1
                 break

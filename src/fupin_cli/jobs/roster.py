@@ -30,6 +30,7 @@ from fupin_cli.core.codes import (
 from fupin_cli.core.dates import parse_date
 from fupin_cli.core.idcard import IdCard, IdCardError, parse_id
 from fupin_cli.core.money import format_fen
+from fupin_cli.errors import InputError
 from fupin_cli.io.errors_file import Rejected
 from fupin_cli.io.sheets import Field, Spec, Table, open_table
 from fupin_cli.jobs.rows import MONEY, TEXT, YES_NO, Col, Plan, RowFault, blank, digits_text, number
@@ -37,6 +38,7 @@ from fupin_cli.jobs.rows import MONEY, TEXT, YES_NO, Col, Plan, RowFault, blank,
 DIMENSIONS = ("housing", "production", "labour", "education", "health")
 FLAGS = ("has_public_servant", "has_vehicle", "has_town_property", "has_business")
 SUBTOTAL_MARKS = ("合计", "小计", "总计")
+FOOTER_MARKS = ("填表", "审核", "制表", "负责人", "联系人")  # signature lines below the data
 
 SPEC = Spec(
     [
@@ -218,6 +220,7 @@ class Household:
     flags: dict[str, bool | None] = field(default_factory=dict)
     phone: str | None = None
     head_name: str | None = None
+    carried: tuple[str | None, str | None] = (None, None)  # 乡镇, 村 in force at the 户主 row
 
     def fault(self, row: int, column: str, reason: str) -> None:
         self.faults.setdefault(row, (column, reason))
@@ -251,6 +254,7 @@ class Roster:
         self.households: dict[str, Household] = {}
         self.rows_read = 0
         self.subtotals = 0
+        self.footers = 0
 
     @property
     def household_nos(self) -> set[str]:
@@ -307,6 +311,8 @@ def read(
     ]
     name_idx, id_idx = table.columns["name"], table.columns["id_number"]
     current: Household | None = None
+    # 乡镇 and 村 merged down over several households read as blanks below the first: they carry
+    carried: tuple[str | None, str | None] = (None, None)
     pending: list[tuple[int, list[Any]]] = []  # the current run of one household's rows, kept raw
     pending_hh: Household | None = None
     orphans = 0
@@ -319,8 +325,12 @@ def read(
             continue
         name_cell = cells[name_idx] if name_idx < n else None
         id_cell = cells[id_idx] if id_idx < n else None
-        if not _filled(name_cell) and not _filled(id_cell) and not any(_filled(c) for c in cells):
-            continue  # a blank row
+        if not _filled(name_cell) and not _filled(id_cell):
+            if not any(_filled(c) for c in cells):
+                continue  # a blank row
+            if _is_footer(cells):
+                roster.footers += 1
+                continue
         roster.rows_read += 1
         no_cell = cells[no_idx] if no_idx < len(cells) else None
         no_fault = None
@@ -381,11 +391,23 @@ def read(
             given = household_plan.parse(cells, given_only=True)
             if given:
                 hh.values.append((row_no, given))
+                if "township" in given or "village" in given:
+                    carried = (given.get("township", carried[0]), given.get("village", carried[1]))
+            if p["relation"] is Relation.HEAD:
+                hh.carried = carried
         except RowFault as fault:
             hh.fault(row_no, fault.column, fault.reason)
     _keep_raw(pending_hh, pending)
+    if roster.rows_read == 0:
+        raise InputError(
+            f"{table.where}: a header row but no person rows below it; nothing to import"
+        )
     if roster.subtotals:
         warn(f"{table.where}: skipped {roster.subtotals} subtotal row(s) (合计/小计)")
+    if roster.footers:
+        warn(
+            f"{table.where}: skipped {roster.footers} signature row(s) below the data (填表人/审核人)"
+        )
     _check_households(roster)
     return roster
 
@@ -401,6 +423,10 @@ def _id_card(value: Any, header: str) -> IdCard:
         return parse_id(value)
     except IdCardError as exc:
         raise RowFault(header, str(exc)) from None
+
+
+def _is_footer(cells: list[Any]) -> bool:
+    return any(type(c) is str and any(m in c for m in FOOTER_MARKS) for c in cells)
 
 
 def _is_subtotal(cells: list[Any], cols: list[int]) -> bool:
@@ -493,7 +519,9 @@ def _check_households(roster: Roster) -> None:
                     h("head_name"),
                     f"'{p.head_name}' is not the 户主's name '{head.name}' (row {head.row})",
                 )
-        for key in ("township", "village"):
+        for key, value in zip(("township", "village"), hh.carried, strict=True):
+            if key not in base and value is not None:
+                base[key] = value  # a merged cell above: the value carries down
             if key not in base:
                 hh.fault(head.row, h(key), "blank on the 户主 row; fill it in")
         if hh.faults:
