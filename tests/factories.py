@@ -237,7 +237,7 @@ def small_county(tmp: Path) -> tuple[Path, Path]:
         *household(
             "H1",
             [
-                person("张三", birth="19700101"),
+                person("张三", birth="19700101", work="其他"),
                 person(
                     "李四",
                     "配偶",
@@ -277,7 +277,7 @@ def small_county(tmp: Path) -> tuple[Path, Path]:
         *household(
             "H6",
             [
-                person("吴九", birth="19780101"),
+                person("吴九", birth="19780101", work="其他"),
                 person(
                     "吴小",
                     "之子",

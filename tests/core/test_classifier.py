@@ -353,7 +353,7 @@ def test_loan_head_age_comes_from_the_policy():
 @pytest.mark.parametrize(
     ("work", "given"),
     [
-        (None, True),
+        (None, False),  # blank 务工状况 is unknown, never "not in work"
         (WorkStatus.OTHER, True),
         (WorkStatus.IN_TOWNSHIP, False),
         (WorkStatus.OUT_OF_PROVINCE, False),
@@ -372,7 +372,7 @@ def test_job_transfer_not_for_unable_or_old_or_students():
 
 def test_all_measures_come_in_a_stable_order():
     facts = hh(
-        worker(labour_skill=LabourSkill.ORDINARY, work_status=None),
+        worker(labour_skill=LabourSkill.ORDINARY, work_status=WorkStatus.OTHER),
         child(),
         housing=Housing.UNSAFE_C,
     )
