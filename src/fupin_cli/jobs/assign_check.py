@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import CadreRank
-from fupin_cli.core.coverage import PLANNABLE, school_year
+from fupin_cli.core.coverage import PLANNABLE, Coverage, school_year
 from fupin_cli.core.idcard import age_on, mask_id
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.status import registered_on
@@ -89,9 +89,14 @@ class Gap:
     detail: str
 
     def as_dict(self) -> dict[str, str | None]:
-        out = asdict(self)
-        out["rule"] = self.rule.value
-        return out
+        return {
+            "rule": self.rule.value,
+            "township": self.township,
+            "village": self.village,
+            "village_code": self.village_code,
+            "subject": self.subject,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,11 @@ class _Village:
     is_poor: bool
 
 
-def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
-    """Every gap on ``as_of``, ordered by township, village, rule and subject."""
+def gaps(
+    conn: Connection, as_of: dt.date, policy: Policy, coverage: dict[int, Coverage] | None = None
+) -> list[Gap]:
+    """Every gap on ``as_of``, ordered by township, village, rule and subject. ``coverage`` may
+    carry the registered households' measure coverage on ``as_of`` when the caller has it."""
     day = as_of.isoformat()
     since = (as_of - dt.timedelta(days=policy.assign.visit_days)).isoformat()
     townships = dict(fetch(conn, "SELECT id, name FROM township"))
@@ -253,7 +261,9 @@ def gaps(conn: Connection, as_of: dt.date, policy: Policy) -> list[Gap]:
 
     # -- measures delivered ---------------------------------------------------------------------
     year_start, year_end = school_year(as_of)
-    for hid, c in household_coverage(conn, as_of, households, policy).items():
+    if coverage is None:
+        coverage = household_coverage(conn, as_of, households, policy)
+    for hid, c in coverage.items():
         no, vid, head = households[hid]
         who = f"户主 {head or '?'}"
         for measure in c.missing:

@@ -389,7 +389,8 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             v.poor_villages_with_team = int(v.has_team)
 
     # measures delivered, training, employment and school aid at the end
-    for hid, c in household_coverage(conn, period.end, registered, policy).items():
+    cover = household_coverage(conn, period.end, registered, policy)  # shared with the gaps below
+    for hid, c in cover.items():
         v = villages[home[hid]]
         v.measures_planned.update(c.planned)
         v.measures_delivered.update(m for m in c.planned if m in c.delivered)
@@ -405,20 +406,17 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
 
     county = Stats("county", None, "全县 county")
     received_county = _zero_funds()
-    for f in fund_job.flows(conn, fund_job.Period(period.start, period.end)):
-        if not f.in_period:
-            continue
-        kind, amount = f.effect
+    for channel, vid, kind, amount in _money(conn, period):
         column = {
             RECEIPT: "received_fen",
             ALLOCATION: "allocated_fen",
             DISBURSEMENT: "disbursed_fen",
         }.get(kind)
-        if column is None or f.channel not in received_county:
+        if column is None or channel not in received_county:
             continue
-        received_county[f.channel][column] += amount
-        if f.village is not None and f.village in villages:
-            villages[f.village].funds[f.channel][column] += amount
+        received_county[channel][column] += amount
+        if vid is not None and vid in villages:
+            villages[vid].funds[channel][column] += amount
 
     townships: dict[str, Stats] = {}
     for v in villages.values():
@@ -435,7 +433,15 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
         sum(v.agricultural_population or 0 for v in villages.values()) or None
     )
 
-    found_gaps = [g.as_dict() for g in assign_gaps(conn, period.end, policy)]
+    # the committee reads how many gaps of each kind each village has; the list itself is
+    # `fupin assign check --as-of END` (a county has tens of thousands of them)
+    gap_counts: Counter = Counter()
+    for g in assign_gaps(conn, period.end, policy, coverage=cover):
+        gap_counts[(g.township, g.village, g.village_code or "", g.rule.value)] += 1
+    found_gaps = [
+        {"rule": rule, "township": t, "village": v, "village_code": code or None, "count": n}
+        for (t, v, code, rule), n in sorted(gap_counts.items())
+    ]
     rules = [
         {
             "rule": r.rule,
@@ -489,6 +495,21 @@ def _village_exits(
         for vid, v in villages.items()
         if v.is_poor
     ]
+
+
+def _money(conn: Connection, period: Period) -> list[tuple[str, int | None, str, int]]:
+    """(channel, village id, kind, net amount) of the ledger entries dated in the period; a
+    reversal nets against the kind of the entry it cancels."""
+    rows = conn.execute(
+        text(
+            "SELECT e.channel, e.village_id, CASE WHEN e.kind = 'reversal' THEN t.kind ELSE e.kind END AS k, "
+            "sum(CASE WHEN e.kind = 'reversal' THEN -e.amount_fen ELSE e.amount_fen END) "
+            "FROM fund_entry e LEFT JOIN fund_entry t ON t.doc_no = e.reverses_doc "
+            "WHERE e.date BETWEEN :start AND :end GROUP BY e.channel, e.village_id, k"
+        ),
+        {"start": period.start.isoformat(), "end": period.end.isoformat()},
+    )
+    return [(ch, vid, kind, int(amount)) for ch, vid, kind, amount in rows]
 
 
 def _township_code(geo: Geography, township: str) -> str | None:

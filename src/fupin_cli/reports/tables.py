@@ -12,7 +12,10 @@ from typing import Any
 
 from fupin_cli.core.codes import Category, Channel
 from fupin_cli.core.coverage import PLANNABLE
+from fupin_cli.jobs.assign_check import GapRule
 from fupin_cli.reports.quarterly import Report, Stats
+
+GAP_LABELS = {rule.value: rule.label for rule in GapRule}
 
 YUAN, INT, RATE, TEXT = "yuan", "int", "rate", "text"
 
@@ -242,16 +245,25 @@ def rules(report: Report) -> Table:
 
 
 def gaps(report: Report) -> Table:
+    """How many gaps of each kind each village has on the period's end (the list itself:
+    ``fupin assign check --as-of END``)."""
     cols = [
         ("问题", TEXT),
+        ("说明", TEXT),
         ("乡镇", TEXT),
         ("村", TEXT),
         ("村代码", TEXT),
-        ("对象", TEXT),
-        ("说明", TEXT),
+        ("个数", INT),
     ]
     rows = [
-        [g["rule"], g["township"], g["village"], g["village_code"] or "", g["subject"], g["detail"]]
+        [
+            g["rule"],
+            GAP_LABELS.get(g["rule"], ""),
+            g["township"],
+            g["village"],
+            g["village_code"] or "",
+            g["count"],
+        ]
         for g in report.gaps
     ]
     return Table("gaps", "帮扶缺口", cols, rows)
