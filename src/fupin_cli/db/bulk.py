@@ -55,3 +55,18 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def selected_ids(conn: Connection, ids: Iterable[int]) -> Iterator[str]:
+    """A temporary one-column table of ``ids`` to join against, so that a query over a county
+    table reads only the rows it needs (a county has ten times as many people as poor people).
+    Yields the table's name; it is emptied afterwards."""
+    name = "selected_id"
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql(f"DELETE FROM {name}")
+    executemany(conn, f"INSERT INTO {name} (id) VALUES (?)", [(i,) for i in ids])
+    try:
+        yield name
+    finally:
+        conn.exec_driver_sql(f"DELETE FROM {name}")

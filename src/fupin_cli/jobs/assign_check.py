@@ -30,6 +30,7 @@ from fupin_cli.core.codes import CadreRank
 from fupin_cli.core.coverage import PLANNABLE, Coverage, school_year
 from fupin_cli.core.idcard import age_on, mask_id
 from fupin_cli.core.policy import Policy
+from fupin_cli.db.bulk import selected_ids
 from fupin_cli.db.status import registered_on
 from fupin_cli.jobs.assign_queries import (
     STUDENT_LEVELS,
@@ -142,13 +143,21 @@ def gaps(
 
     # -- pairing -------------------------------------------------------------------------------
     registered = registered_on(conn, as_of)  # as the register stood on the day, not as it is now
-    households = {
-        hid: (no, vid, head)
-        for hid, no, vid, head in fetch(
-            conn, "SELECT id, household_no, village_id, head_name FROM household"
+    with selected_ids(conn, registered) as chosen:
+        households = {
+            hid: (no, vid, head)
+            for hid, no, vid, head in fetch(
+                conn,
+                "SELECT h.id, h.household_no, h.village_id, h.head_name FROM household h "
+                f"JOIN {chosen} r ON r.id = h.id",
+            )
+        }
+        students = fetch(
+            conn,
+            "SELECT p.id_number, p.name, p.school_status, p.household_id FROM person p "
+            f"JOIN {chosen} r ON r.id = p.household_id WHERE p.school_status IN ({marks(STUDENT_LEVELS)})",
+            STUDENT_LEVELS,
         )
-        if hid in registered
-    }
     in_force = fetch(
         conn,
         "SELECT cadre_id, household_id, person_id FROM pairing "
@@ -165,13 +174,8 @@ def gaps(
                 no,
                 f"户主 {head or '?'}: no responsible cadre (帮扶责任人) on {day}",
             )
-    for pid, name, level, hid in fetch(
-        conn,
-        "SELECT p.id_number, p.name, p.school_status, p.household_id FROM person p "
-        f"WHERE p.school_status IN ({marks(STUDENT_LEVELS)})",
-        STUDENT_LEVELS,
-    ):
-        if hid in households and pid not in paired_students:
+    for pid, name, level, hid in students:
+        if pid not in paired_students:
             no, vid, _head = households[hid]
             add(
                 GapRule.STUDENT_UNPAIRED,

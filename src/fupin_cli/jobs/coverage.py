@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 
 from fupin_cli.core.coverage import Coverage, Member, Record, coverage
 from fupin_cli.core.policy import Policy
-from fupin_cli.db.bulk import executemany
-from fupin_cli.jobs.assign_queries import execute, fetch
+from fupin_cli.db.bulk import selected_ids
+from fupin_cli.jobs.assign_queries import fetch
 
 
 def _day(value: dt.date | str) -> dt.date:
@@ -43,20 +43,14 @@ def household_coverage(
 ) -> dict[int, Coverage]:
     wanted = households if isinstance(households, (set, frozenset, dict)) else set(households)
     members: dict[int, list[Member]] = {}
-    # only the wanted households' members: a county has ten times as many people as poor people
-    execute(conn, "CREATE TEMP TABLE IF NOT EXISTS wanted_household (id INTEGER PRIMARY KEY)")
-    execute(conn, "DELETE FROM wanted_household")
-    executemany(conn, "INSERT INTO wanted_household (id) VALUES (?)", [(h,) for h in wanted])
-    for pid, hid, name, birth, skill, school, work in sorted(
-        fetch(
+    with selected_ids(conn, wanted) as chosen:  # only their members, not the county's
+        rows = fetch(
             conn,
-            "SELECT p.id_number, p.household_id, p.name, p.birth_date, p.labour_skill, p.school_status, "
-            "p.work_status FROM person p JOIN wanted_household w ON w.id = p.household_id",
-        ),
-        key=lambda r: (r[1], r[0]),
-    ):
+            "SELECT p.id_number, p.household_id, p.name, p.birth_date, p.labour_skill, "
+            f"p.school_status, p.work_status FROM person p JOIN {chosen} w ON w.id = p.household_id",
+        )
+    for pid, hid, name, birth, skill, school, work in sorted(rows, key=lambda r: (r[1], r[0])):
         members.setdefault(hid, []).append(Member(pid, name, _day(birth), skill, school, work))
-    execute(conn, "DELETE FROM wanted_household")
     records: dict[int, list[Record]] = {}
     for hid, date, what, pid in fetch(
         conn,

@@ -29,10 +29,12 @@ from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
 from fupin_cli.core.periods import Period
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
+from fupin_cli.db.bulk import selected_ids
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.status import REGISTERED, status_on
 from fupin_cli.jobs import fund as fund_job
 from fupin_cli.jobs.assign_check import gaps as assign_gaps
+from fupin_cli.jobs.assign_queries import fetch
 from fupin_cli.jobs.coverage import household_coverage
 from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
@@ -280,11 +282,20 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
     home: dict[int, int] = {}
     registered: set[int] = set()
     on_end = status_on(conn, period.end)
-    facts = conn.execute(text("SELECT id, village_id, attribute, main_cause FROM household"))
+    with selected_ids(conn, on_end) as chosen:  # households with a status: a tenth of the county
+        facts = fetch(
+            conn,
+            f"SELECT h.id, h.village_id, h.attribute, h.main_cause FROM household h JOIN {chosen} s ON s.id = h.id",
+        )
+        size: dict[int, int] = dict(
+            fetch(
+                conn,
+                f"SELECT p.household_id, count(*) FROM person p JOIN {chosen} s ON s.id = p.household_id "
+                "GROUP BY p.household_id",
+            )
+        )
     for hid, vid, attribute, cause in facts:
-        status = on_end.get(hid)
-        if status is None:
-            continue
+        status = on_end[hid]
         v = villages[vid]
         home[hid] = vid
         v.by_status[status] += 1
@@ -293,10 +304,6 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             v.households += 1
             v.by_attribute[attribute or "未填"] += 1
             v.by_cause[cause or "未填"] += 1
-
-    size: dict[int, int] = dict(
-        conn.execute(text("SELECT household_id, count(*) FROM person GROUP BY household_id")).all()
-    )
     for hid in registered:
         villages[home[hid]].persons += size.get(hid, 0)
 
