@@ -110,10 +110,16 @@ class _Village:
 
 
 def gaps(
-    conn: Connection, as_of: dt.date, policy: Policy, coverage: dict[int, Coverage] | None = None
+    conn: Connection,
+    as_of: dt.date,
+    policy: Policy,
+    coverage: dict[int, Coverage] | None = None,
+    tally: Counter | None = None,
 ) -> list[Gap]:
     """Every gap on ``as_of``, ordered by township, village, rule and subject. ``coverage`` may
-    carry the registered households' measure coverage on ``as_of`` when the caller has it."""
+    carry the registered households' measure coverage on ``as_of`` when the caller has it. With
+    ``tally``, the gaps are only counted there by (township, village, village code, rule) — what
+    the quarterly report shows — and none is returned."""
     day = as_of.isoformat()
     since = (as_of - dt.timedelta(days=policy.assign.visit_days)).isoformat()
     townships = dict(fetch(conn, "SELECT id, name FROM township"))
@@ -130,6 +136,10 @@ def gaps(
     ) -> None:
         v = villages.get(vid) if vid is not None else None
         tid = v.township_id if v else township_id
+        if tally is not None:
+            where = (v.township, v.name, v.code or "") if v else (townships.get(tid, ""), "", "")
+            tally[(*where, rule.value)] += 1
+            return
         gap = Gap(
             rule,
             v.township if v else townships.get(tid, ""),

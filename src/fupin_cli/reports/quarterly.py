@@ -443,8 +443,7 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
     # the committee reads how many gaps of each kind each village has; the list itself is
     # `fupin assign check --as-of END` (a county has tens of thousands of them)
     gap_counts: Counter = Counter()
-    for g in assign_gaps(conn, period.end, policy, coverage=cover):
-        gap_counts[(g.township, g.village, g.village_code or "", g.rule.value)] += 1
+    assign_gaps(conn, period.end, policy, coverage=cover, tally=gap_counts)
     found_gaps = [
         {"rule": rule, "township": t, "village": v, "village_code": code or None, "count": n}
         for (t, v, code, rule), n in sorted(gap_counts.items())
