@@ -21,7 +21,7 @@ from fupin_cli.cli.options import (
     parse_as_of,
     state,
 )
-from fupin_cli.errors import EXIT_DATA
+from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.output import emit, progress_bar, stderr_console
 from fupin_cli.jobs import identify as job
 from fupin_cli.jobs.template import write_template
@@ -85,6 +85,8 @@ def identify_command(
     s = state(ctx)
     say = stderr_console(s.quiet)
     if template is not None:
+        if roster is not None or villages is not None:
+            raise UsageError("--template writes an empty roster and imports nothing; give it alone")
         write_template(template)
         say.print(f"template written: {template}")
         return

@@ -106,6 +106,10 @@ def open_table(
             raise InputError(f"{path.name}: --sheet does not apply to a csv file")
         return _open_csv(path, spec, encoding)
     if suffix in SPREADSHEET_SUFFIXES:
+        if encoding:
+            raise InputError(
+                f"{path.name}: --encoding applies to csv files only; leave it out for {suffix}"
+            )
         return _open_workbook(path, spec, sheet)
     raise InputError(
         f"{path.name}: not a spreadsheet (.xlsx, .xls, .ods or .csv); save it as .xlsx"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import pickle
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +195,7 @@ class Person:
         return (v[0], household_id, *v[1:], batch_id)
 
 
-@dataclass
+@dataclass(slots=True)  # 250,000 of them in a county: no __dict__ each
 class Household:
     no: str
     first_row: int
@@ -385,7 +386,7 @@ def read(
                     p["health"],
                     p["labour"],
                     p["work"],
-                    p["head_name"],
+                    p["head_name"] and sys.intern(p["head_name"]),  # one copy per household
                 )
             )
             given = household_plan.parse(cells, given_only=True)
