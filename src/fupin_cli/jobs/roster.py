@@ -3,8 +3,8 @@
 Layout rules (DESIGN.md §10): a blank 户编号 belongs to the household of the nearest row above
 that has one (vertically merged cells read that way); household columns come from the 户主 row,
 and a member row that repeats them must agree; blank rows are skipped, subtotal rows (合计/小计)
-skipped with a warning. A household with any faulty row is rejected whole. Rows are kept only
-as compact pickles so the error workbook can show the cadre their original cells.
+skipped with a warning. A household with any faulty row is rejected whole. The original cells
+wait in a temporary file, so the error workbook can show the cadre their own row.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import pickle
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,9 +200,9 @@ class Person:
 class Household:
     no: str
     first_row: int
-    raw: list[bytes] = field(
-        default_factory=list
-    )  # pickled [(row, original cells)], a chunk per run of rows
+    # where its original cells lie in the roster's spill file: (offset, length) of a pickled
+    # [(row, cells)] per run of rows
+    raw: list[tuple[int, int]] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
     values: list[tuple[int, dict[str, Any]]] = field(
         default_factory=list
@@ -256,6 +257,21 @@ class Roster:
         self.rows_read = 0
         self.subtotals = 0
         self.footers = 0
+        # original cells are needed only for rejected households: they wait on disk, not in memory
+        self.spill = tempfile.TemporaryFile()
+
+    def keep_raw(self, hh: Household | None, rows: list[tuple[int, list[Any]]]) -> None:
+        """Keep a run of a household's original cells for the error workbook."""
+        if hh is not None and rows:
+            data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+            hh.raw.append((self.spill.tell(), len(data)))
+            self.spill.write(data)
+
+    def original_rows(self, hh: Household) -> Iterator[tuple[int, list[Any]]]:
+        for offset, length in hh.raw:
+            self.spill.seek(offset)
+            yield from pickle.loads(self.spill.read(length))
+        self.spill.seek(0, 2)
 
     @property
     def household_nos(self) -> set[str]:
@@ -276,7 +292,7 @@ class Roster:
             if not hh.faults:
                 continue
             first = min(hh.faults)
-            for row, cells in (rc for chunk in hh.raw for rc in pickle.loads(chunk)):
+            for row, cells in self.original_rows(hh):
                 if row in hh.faults:
                     column, reason = hh.faults[row]
                     out.append(Rejected(row, cells, column, reason))
@@ -355,7 +371,7 @@ def read(
                 roster.households[no] = current
         hh = current
         if hh is not pending_hh:
-            _keep_raw(pending_hh, pending)
+            roster.keep_raw(pending_hh, pending)
             pending, pending_hh = [], hh
         pending.append((row_no, cells))
         if no_fault:
@@ -398,7 +414,7 @@ def read(
                 hh.carried = carried
         except RowFault as fault:
             hh.fault(row_no, fault.column, fault.reason)
-    _keep_raw(pending_hh, pending)
+    roster.keep_raw(pending_hh, pending)
     if roster.rows_read == 0:
         raise InputError(
             f"{table.where}: a header row but no person rows below it; nothing to import"
@@ -411,12 +427,6 @@ def read(
         )
     _check_households(roster)
     return roster
-
-
-def _keep_raw(hh: Household | None, rows: list[tuple[int, list[Any]]]) -> None:
-    """Keep a household's original cells, pickled in one chunk, for the error workbook."""
-    if hh is not None and rows:
-        hh.raw.append(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _id_card(value: Any, header: str) -> IdCard:
