@@ -70,3 +70,17 @@ def selected_ids(conn: Connection, ids: Iterable[int]) -> Iterator[str]:
         yield name
     finally:
         conn.exec_driver_sql(f"DELETE FROM {name}")
+
+
+@contextmanager
+def rebuilt_indexes(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Drop the secondary indexes of ``tables`` for a bulk load and build them again after it,
+    inside the caller's transaction (a failure rolls the drop back too). Unique constraints stay."""
+    from fupin_cli.db.models import metadata
+
+    indexes = [ix for name in tables for ix in metadata.tables[name].indexes if not ix.unique]
+    for ix in indexes:
+        ix.drop(conn, checkfirst=True)
+    yield
+    for ix in indexes:
+        ix.create(conn, checkfirst=True)

@@ -29,7 +29,7 @@ from fupin_cli.core.identification import (
 )
 from fupin_cli.core.policy import Policy, PolicyError
 from fupin_cli.db.audit import file_sha256, start_batch
-from fupin_cli.db.bulk import executemany, next_id, paused_gc, sync_sequence
+from fupin_cli.db.bulk import executemany, next_id, paused_gc, rebuilt_indexes, sync_sequence
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
@@ -456,62 +456,66 @@ def _register(
         "relocation_zone, has_public_servant, has_vehicle, has_town_property, has_business, phone, head_name, "
         "fingerprint, batch_id"
     )
-    executemany(
-        conn,
-        f"INSERT INTO household (id, household_no, status, attribute, main_cause, other_causes, {cols}) "
-        "VALUES (?, ?, ?, ?, ?, ?, "
-        f"{', '.join('?' * 17)})",
-        new_hh,
-    )
-    sync_sequence(conn, "household")
-    executemany(
-        conn,
-        "UPDATE household SET "
-        + ", ".join(f"{c.strip()} = ?" for c in cols.split(","))
-        + " WHERE id = ?",
-        upd_hh,
-    )
-    stale_members = _stale_members(person_home, upd_hh, accepted, existing)
-    executemany(
-        conn,
-        "DELETE FROM person WHERE id_number = ? AND household_id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM pairing WHERE person_id = person.id_number) "
-        "AND NOT EXISTS (SELECT 1 FROM loan WHERE borrower_id = person.id_number) "
-        "AND NOT EXISTS (SELECT 1 FROM measure_record WHERE person_id = person.id_number)",
-        stale_members,
-    )
-    executemany(
-        conn,
-        "INSERT INTO person (id_number, household_id, name, sex, birth_date, relation, education, "
-        "school_status, health, labour_skill, work_status, batch_id) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id_number) DO UPDATE SET "
-        "household_id = excluded.household_id, name = excluded.name, sex = excluded.sex, "
-        "birth_date = excluded.birth_date, relation = excluded.relation, "
-        "education = excluded.education, school_status = excluded.school_status, "
-        "health = excluded.health, labour_skill = excluded.labour_skill, "
-        "work_status = excluded.work_status, batch_id = excluded.batch_id",
-        sorted(person_rows),  # in key order the primary-key index grows at its end
-    )
-    executemany(
-        conn,
-        "INSERT INTO assessment (household_id, as_of, policy_version, housing_score, production_score, "
-        "labour_score, education_score, health_score, score, deprived, income_per_capita_fen, "
-        "income_line_fen, vetoes, decision, main_cause, other_causes, reasons, fingerprint, batch_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        assessments,
-    )
-    executemany(
-        conn,
-        "INSERT INTO status_event (household_id, date, event, from_status, to_status, reason, batch_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        events,
-    )
-    executemany(
-        conn,
-        "UPDATE household SET status = ?, attribute = ?, main_cause = ?, other_causes = ? "
-        "WHERE id = ?",
-        status_updates,
-    )
+    # a first county load writes more rows than the register holds: its secondary indexes are
+    # rebuilt once at the end instead of being kept up row by row (same transaction)
+    bulk = len(person_rows) > len(person_home)
+    with rebuilt_indexes(conn, ("household", "person", "assessment") if bulk else ()):
+        executemany(
+            conn,
+            f"INSERT INTO household (id, household_no, status, attribute, main_cause, other_causes, {cols}) "
+            "VALUES (?, ?, ?, ?, ?, ?, "
+            f"{', '.join('?' * 17)})",
+            new_hh,
+        )
+        sync_sequence(conn, "household")
+        executemany(
+            conn,
+            "UPDATE household SET "
+            + ", ".join(f"{c.strip()} = ?" for c in cols.split(","))
+            + " WHERE id = ?",
+            upd_hh,
+        )
+        stale_members = _stale_members(person_home, upd_hh, accepted, existing)
+        executemany(
+            conn,
+            "DELETE FROM person WHERE id_number = ? AND household_id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM pairing WHERE person_id = person.id_number) "
+            "AND NOT EXISTS (SELECT 1 FROM loan WHERE borrower_id = person.id_number) "
+            "AND NOT EXISTS (SELECT 1 FROM measure_record WHERE person_id = person.id_number)",
+            stale_members,
+        )
+        executemany(
+            conn,
+            "INSERT INTO person (id_number, household_id, name, sex, birth_date, relation, education, "
+            "school_status, health, labour_skill, work_status, batch_id) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id_number) DO UPDATE SET "
+            "household_id = excluded.household_id, name = excluded.name, sex = excluded.sex, "
+            "birth_date = excluded.birth_date, relation = excluded.relation, "
+            "education = excluded.education, school_status = excluded.school_status, "
+            "health = excluded.health, labour_skill = excluded.labour_skill, "
+            "work_status = excluded.work_status, batch_id = excluded.batch_id",
+            sorted(person_rows),  # in key order the primary-key index grows at its end
+        )
+        executemany(
+            conn,
+            "INSERT INTO assessment (household_id, as_of, policy_version, housing_score, production_score, "
+            "labour_score, education_score, health_score, score, deprived, income_per_capita_fen, "
+            "income_line_fen, vetoes, decision, main_cause, other_causes, reasons, fingerprint, batch_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            assessments,
+        )
+        executemany(
+            conn,
+            "INSERT INTO status_event (household_id, date, event, from_status, to_status, reason, batch_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        executemany(
+            conn,
+            "UPDATE household SET status = ?, attribute = ?, main_cause = ?, other_causes = ? "
+            "WHERE id = ?",
+            status_updates,
+        )
     result.absent = _absent(conn, geo, accepted, parsed)
 
 
