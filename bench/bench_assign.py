@@ -60,7 +60,9 @@ def build_county(db_path: Path, households: int, seed: int) -> dict[str, int]:
     """Townships, villages, registered households and their people, with executemany."""
     from fupin_cli.db.engine import open_database
 
-    open_database(str(db_path)).dispose()  # the schema, as 'fupin init' makes it
+    db = open_database(str(db_path))
+    db.ready()  # the schema, as 'fupin init' makes it
+    db.dispose()
     sys.path.insert(0, str(HERE))
     from gen_roster import TOWNSHIPS, check_digit  # noqa: PLC0415
 
