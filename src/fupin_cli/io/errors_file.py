@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import guard
-from fupin_cli.io.xlsx import HEADER_FILL, HEADER_FONT, display_width
+from fupin_cli.io.xlsx import display_width, header_style
 
 LEAD = ["行号", "列", "原因"]
 
@@ -57,6 +55,8 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
                     ]
                 )
         return path
+    from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误行")
     widths = [6, 12, 60] + [max(8, display_width(h) + 2) for h in headers]
@@ -68,7 +68,7 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
     header_cells = []
     for h in LEAD + list(headers):
         c = WriteOnlyCell(ws, value=guard(h))
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        c.font, c.fill = header_style()
         header_cells.append(c)
     ws.append(header_cells)
     for r in rows:

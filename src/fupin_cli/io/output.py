@@ -33,7 +33,9 @@ def guard(value: Any) -> Any:
 def stdout_console() -> Console:
     # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
     tty = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False)
+    return Console(
+        file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False
+    )
 
 
 def stderr_console(quiet: bool = False) -> Console:

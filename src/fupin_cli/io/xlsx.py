@@ -5,22 +5,28 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from fupin_cli.io.output import guard
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written, not at every start-up
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
 TEXT_FORMAT = "@"
 MONEY_FORMAT = "#,##0.00"
 INT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+@cache
+def header_style() -> tuple[Any, Any]:
+    """(font, fill) of a header cell."""
+    from openpyxl.styles import Font, PatternFill
+
+    return Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
 
 
 def display_width(value: Any) -> int:
@@ -30,6 +36,8 @@ def display_width(value: Any) -> int:
 
 
 def new_workbook() -> Workbook:
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     return wb
@@ -48,10 +56,12 @@ def write_table(
 
     ``formats`` maps a column index to a number format (``MONEY_FORMAT``, ``TEXT_FORMAT``…).
     """
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(title=title[:31])
     ws.append([guard(h) for h in headers])
     for cell in ws[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font, cell.fill = header_style()
     widths = [display_width(h) for h in headers]
     formats = formats or {}
     for r, row in enumerate(rows, start=2):

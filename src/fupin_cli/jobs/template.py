@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from fupin_cli.core.codes import (
     Education,
     Health,
@@ -56,6 +53,9 @@ def write_template(path: Path) -> Path:
         raise UsageError(
             f"--template {path}: the template is an .xlsx file; give a name ending in .xlsx"
         )
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     wb = new_workbook()
     headers = [f.header for f in SPEC.fields]
     ws = write_table(wb, "花名册", headers, [])

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from openpyxl.chart import BarChart, PieChart, Reference
-
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import stdout_console, write_csv
 from fupin_cli.io.output import table as rich_table
@@ -121,6 +119,8 @@ def to_xlsx(tables: list[Table], path: Path, heading: str) -> Path:
 
 
 def _charts(sheets: dict, tables: list[Table]) -> None:
+    from openpyxl.chart import BarChart, PieChart, Reference
+
     by_name = {t.name: t for t in tables}
     cat = sheets["categories"]
     n = len(by_name["categories"].rows)
