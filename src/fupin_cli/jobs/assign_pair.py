@@ -19,7 +19,7 @@ from fupin_cli.core.codes import CadreRank
 from fupin_cli.core.pairing import Cadre, Household, Pair, PairingPlan, Student, plan_pairs
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany, paused_gc
+from fupin_cli.db.bulk import executemany, paused_gc, rebuilt_indexes
 from fupin_cli.db.engine import Database
 from fupin_cli.jobs.assign_queries import (
     REGISTERED,
@@ -133,15 +133,18 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
             policy.assign.capacity,
             given.backing,
         )
-        executemany(
-            conn,
-            "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, batch_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (cid, hid, sid, "student" if sid else "household", day, batch.id)
-                for cid, hid, sid, _ in plan.add
-            ],
-        )
+        # more new pairs than pairs in force (a first run): rebuild the indexes once at the end
+        bulk = len(plan.add) > len(given.existing)
+        with rebuilt_indexes(conn, ("pairing",) if bulk else ()):
+            executemany(
+                conn,
+                "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, batch_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (cid, hid, sid, "student" if sid else "household", day, batch.id)
+                    for cid, hid, sid, _ in plan.add
+                ],
+            )
         executemany(  # a pair never ends before it started
             conn,
             "UPDATE pairing SET end_reason = ?, "
