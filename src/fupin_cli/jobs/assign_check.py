@@ -158,14 +158,15 @@ def gaps(
             hid: (no, vid, head)
             for hid, no, vid, head in fetch(
                 conn,
-                "SELECT h.id, h.household_no, h.village_id, h.head_name FROM household h "
-                f"JOIN {chosen} r ON r.id = h.id",
+                "SELECT h.id, h.household_no, h.village_id, h.head_name "
+                f"FROM {chosen} r CROSS JOIN household h WHERE h.id = r.id",
             )
         }
         students = fetch(
             conn,
-            "SELECT p.id_number, p.name, p.school_status, p.household_id FROM person p "
-            f"JOIN {chosen} r ON r.id = p.household_id WHERE p.school_status IN ({marks(STUDENT_LEVELS)})",
+            "SELECT p.id_number, p.name, p.school_status, p.household_id "
+            f"FROM {chosen} r CROSS JOIN person p WHERE p.household_id = r.id "
+            f"AND p.school_status IN ({marks(STUDENT_LEVELS)})",
             STUDENT_LEVELS,
         )
     in_force = fetch(

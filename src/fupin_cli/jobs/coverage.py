@@ -47,7 +47,7 @@ def household_coverage(
         rows = fetch(
             conn,
             "SELECT p.id_number, p.household_id, p.name, p.birth_date, p.labour_skill, "
-            f"p.school_status, p.work_status FROM person p JOIN {chosen} w ON w.id = p.household_id",
+            f"p.school_status, p.work_status FROM {chosen} w CROSS JOIN person p WHERE p.household_id = w.id",
         )
     for pid, hid, name, birth, skill, school, work in sorted(rows, key=lambda r: (r[1], r[0])):
         members.setdefault(hid, []).append(Member(pid, name, _day(birth), skill, school, work))

@@ -285,13 +285,14 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
     with selected_ids(conn, on_end) as chosen:  # households with a status: a tenth of the county
         facts = fetch(
             conn,
-            f"SELECT h.id, h.village_id, h.attribute, h.main_cause FROM household h JOIN {chosen} s ON s.id = h.id",
+            f"SELECT h.id, h.village_id, h.attribute, h.main_cause FROM {chosen} s CROSS JOIN household h "
+            "WHERE h.id = s.id",
         )
         size: dict[int, int] = dict(
             fetch(
                 conn,
-                f"SELECT p.household_id, count(*) FROM person p JOIN {chosen} s ON s.id = p.household_id "
-                "GROUP BY p.household_id",
+                f"SELECT p.household_id, count(*) FROM {chosen} s CROSS JOIN person p "
+                "WHERE p.household_id = s.id GROUP BY p.household_id",
             )
         )
     for hid, vid, attribute, cause in facts:
