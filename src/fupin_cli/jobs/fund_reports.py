@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal_column, null, select
+from sqlalchemy import Connection, case, func, literal_column, null, or_, select
 
 from fupin_cli.core.codes import Channel
 from fupin_cli.core.dates import parse_date
@@ -68,10 +68,16 @@ class Period:
 FLOW_KEYS = ("channel", "village", "purpose")
 
 
-def flows(conn: Connection, period: Period, group: Sequence[str] = FLOW_KEYS) -> list[Flow]:
+def flows(
+    conn: Connection,
+    period: Period,
+    group: Sequence[str] = FLOW_KEYS,
+    purposes: Sequence[str] | None = None,
+) -> list[Flow]:
     """Entries up to the period's end summed by kind (a reversal by its target's kind) and the
     ``group`` keys (channel, village, purpose; the others come back None), split into before and
-    inside the period. Two aggregate queries: the plain entries, and the reversals joined to
+    inside the period. With ``purposes``, any other purpose comes back None (fewer groups when
+    only those matter). Two aggregate queries: the plain entries, and the reversals joined to
     what they cancel (few)."""
     e = _fund.alias("e")
     t = _fund.alias("t")
@@ -82,7 +88,11 @@ def flows(conn: Connection, period: Period, group: Sequence[str] = FLOW_KEYS) ->
         in_col = case((e.c.date >= since, literal_column("1")), else_=literal_column("0"))
     else:
         in_col = literal_column("1")
-    columns = {"channel": e.c.channel, "village": e.c.village_id, "purpose": e.c.purpose}
+    purpose = e.c.purpose
+    if purposes is not None:  # quoted literals, not binds (see above); policy text, escaped
+        kept = [e.c.purpose == literal_column("'" + p.replace("'", "''") + "'") for p in purposes]
+        purpose = case((or_(*kept), e.c.purpose), else_=null()) if kept else null()
+    columns = {"channel": e.c.channel, "village": e.c.village_id, "purpose": purpose}
     chosen = [columns[k] if k in group else null() for k in FLOW_KEYS]
     keys = [e.c.kind, *(columns[k] for k in FLOW_KEYS if k in group), in_col]
     plain = (
@@ -177,7 +187,7 @@ def fund_facts(
     industry: dict[Hashable, int] = defaultdict(int)
     agri_total = 0
     risk_pool = 0
-    all_flows = flows(conn, period)
+    all_flows = flows(conn, period, purposes=(fp.risk_pool_purpose, fp.industry_purpose))
     for f in all_flows:
         kind, amount = f.effect
         if kind == RECEIPT and f.channel == CREDIT and f.purpose == fp.risk_pool_purpose:
