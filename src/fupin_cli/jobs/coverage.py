@@ -21,7 +21,7 @@ from fupin_cli.jobs.assign_queries import fetch
 
 
 def _day(value: dt.date | str) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    return value if type(value) is dt.date else dt.date.fromisoformat(value)
 
 
 def plans(conn: Connection, day: dt.date) -> dict[int, tuple[str, ...]]:

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from fupin_cli.core.codes import Category, Channel, SchoolStatus
 from fupin_cli.core.coverage import PLANNABLE
@@ -360,14 +360,18 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             paired_students.add(pid)
     for hid in paired_households & registered:
         villages[home[hid]].households_paired += 1
-    students = text("SELECT id_number, household_id FROM person WHERE school_status IN :levels")
-    for pid, hid in conn.execute(
-        students.bindparams(bindparam("levels", expanding=True)), {"levels": list(STUDENT)}
-    ):
-        if hid in registered:
-            v = villages[home[hid]]
-            v.students += 1
-            v.students_paired += pid in paired_students
+    marks = ", ".join("?" * len(STUDENT))
+    with selected_ids(conn, registered) as chosen:
+        students = fetch(
+            conn,
+            f"SELECT p.id_number, p.household_id FROM {chosen} r CROSS JOIN person p "
+            f"WHERE p.household_id = r.id AND p.school_status IN ({marks})",
+            STUDENT,
+        )
+    for pid, hid in students:
+        v = villages[home[hid]]
+        v.students += 1
+        v.students_paired += pid in paired_students
 
     for vid, n, hh, money, goods, deeds in conn.execute(
         text(
