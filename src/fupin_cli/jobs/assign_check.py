@@ -33,10 +33,8 @@ from fupin_cli.core.policy import Policy
 from fupin_cli.db.bulk import selected_ids
 from fupin_cli.db.status import registered_on
 from fupin_cli.jobs.assign_queries import (
-    STUDENT_LEVELS,
     current_teams,
     fetch,
-    marks,
     team_units,
 )
 from fupin_cli.jobs.coverage import household_coverage
@@ -162,13 +160,6 @@ def gaps(
                 f"FROM {chosen} r CROSS JOIN household h WHERE h.id = r.id",
             )
         }
-        students = fetch(
-            conn,
-            "SELECT p.id_number, p.name, p.school_status, p.household_id "
-            f"FROM {chosen} r CROSS JOIN person p WHERE p.household_id = r.id "
-            f"AND p.school_status IN ({marks(STUDENT_LEVELS)})",
-            STUDENT_LEVELS,
-        )
     in_force = fetch(
         conn,
         "SELECT cadre_id, household_id, person_id FROM pairing "
@@ -185,6 +176,13 @@ def gaps(
                 no,
                 f"户主 {head or '?'}: no responsible cadre (帮扶责任人) on {day}",
             )
+    if coverage is None:
+        coverage = household_coverage(conn, as_of, households, policy)
+    students = [
+        (m.id_number, m.name, m.school_status, hid)
+        for hid, c in coverage.items()
+        for m in c.students
+    ]
     for pid, name, level, hid in students:
         if pid not in paired_students:
             no, vid, _head = households[hid]
@@ -276,8 +274,6 @@ def gaps(
 
     # -- measures delivered ---------------------------------------------------------------------
     year_start, year_end = school_year(as_of)
-    if coverage is None:
-        coverage = household_coverage(conn, as_of, households, policy)
     for hid, c in coverage.items():
         no, vid, head = households[hid]
         who = f"户主 {head or '?'}"

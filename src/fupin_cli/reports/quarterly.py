@@ -360,14 +360,9 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             paired_students.add(pid)
     for hid in paired_households & registered:
         villages[home[hid]].households_paired += 1
-    marks = ", ".join("?" * len(STUDENT))
-    with selected_ids(conn, registered) as chosen:
-        students = fetch(
-            conn,
-            f"SELECT p.id_number, p.household_id FROM {chosen} r CROSS JOIN person p "
-            f"WHERE p.household_id = r.id AND p.school_status IN ({marks})",
-            STUDENT,
-        )
+    # measures, training, school aid and the students themselves, from the registered members
+    cover = household_coverage(conn, period.end, registered, policy)  # shared with the gaps below
+    students = [(m.id_number, hid) for hid, c in cover.items() for m in c.students]
     for pid, hid in students:
         v = villages[home[hid]]
         v.students += 1
@@ -401,7 +396,6 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
             v.poor_villages_with_team = int(v.has_team)
 
     # measures delivered, training, employment and school aid at the end
-    cover = household_coverage(conn, period.end, registered, policy)  # shared with the gaps below
     for hid, c in cover.items():
         v = villages[home[hid]]
         v.measures_planned.update(c.planned)
