@@ -96,10 +96,11 @@ def report_command(
     finally:
         db.dispose()
     heading = f"精准扶贫季度报告 {period.label} ({period.start} – {period.end})"
-    tables = all_tables(report, level.value)
     if fmt is ReportFormat.json:
         print_json(report.as_dict(level.value))
-    elif fmt is ReportFormat.csv:
+        return
+    tables = all_tables(report, level.value)
+    if fmt is ReportFormat.csv:
         render.to_csv(next(t for t in tables if t.name == table))
     elif fmt is ReportFormat.xlsx:
         render.to_xlsx(tables, output, heading)
