@@ -337,11 +337,12 @@ def read(
         if progress is not None and not row_no % 5000:
             progress(row_no, table.last_row)
         n = len(cells)
-        if _is_subtotal(cells, mark_cols):
-            roster.subtotals += 1
-            continue
         name_cell = cells[name_idx] if name_idx < n else None
         id_cell = cells[id_idx] if id_idx < n else None
+        # a subtotal row (合计/小计) names no person's ID: only such rows are looked at
+        if not _filled(id_cell) and _is_subtotal(cells, mark_cols):
+            roster.subtotals += 1
+            continue
         if not _filled(name_cell) and not _filled(id_cell):
             if not any(_filled(c) for c in cells):
                 continue  # a blank row
