@@ -114,22 +114,10 @@ def import_projects(
                 "scale_unit": v["unit"],
                 "start_date": v["start_date"],
             }
-            old = existing.get(key)
-            if old is None:
-                new.append({**values, "batch_id": batch_id})
-            elif any(old[k] != val for k, val in values.items()):
-                changed.append({**values, "id": old["id"], "batch_id": batch_id})
-            else:
-                result.unchanged += 1
+            _sort(existing.get(key), values, batch_id, new, changed, result)
         result.added, result.updated = len(new), len(changed)
 
-        def write() -> None:
-            if new:
-                conn.execute(insert(_project), new)
-            for row in changed:
-                conn.execute(update(_project).where(_project.c.id == row.pop("id")).values(**row))
-
-        return write
+        return _writer(conn, _project, new, changed)
 
     return run_import(
         db,
@@ -258,22 +246,10 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                 "purpose": v["purpose"],
                 "status": v["status"].value,
             }
-            old = existing.get(key)
-            if old is None:
-                new.append({**values, "batch_id": batch_id})
-            elif any(old[k] != val for k, val in values.items()):
-                changed.append({**values, "id": old["id"], "batch_id": batch_id})
-            else:
-                result.unchanged += 1
+            _sort(existing.get(key), values, batch_id, new, changed, result)
         result.added, result.updated = len(new), len(changed)
 
-        def write() -> None:
-            if new:
-                conn.execute(insert(_loan), new)
-            for row in changed:
-                conn.execute(update(_loan).where(_loan.c.id == row.pop("id")).values(**row))
-
-        return write
+        return _writer(conn, _loan, new, changed)
 
     return run_import(
         db,
@@ -285,3 +261,28 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
         opts=opts,
         body=body,
     )
+
+
+# -- the two registers share how a row is sorted and written ---------------------------------
+
+
+def _sort(old: dict | None, values: dict, batch_id: int, new: list, changed: list, result) -> None:
+    """A register row is new, changed (then updated in place), or unchanged (counted)."""
+    if old is None:
+        new.append({**values, "batch_id": batch_id})
+    elif any(old[k] != val for k, val in values.items()):
+        changed.append({**values, "id": old["id"], "batch_id": batch_id})
+    else:
+        result.unchanged += 1
+
+
+def _writer(conn, table, new: list[dict], changed: list[dict]):
+    """The write step the import runner calls once every row has passed."""
+
+    def write() -> None:
+        if new:
+            conn.execute(insert(table), new)
+        for row in changed:
+            conn.execute(update(table).where(table.c.id == row.pop("id")).values(**row))
+
+    return write
