@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress, repeat
-from operator import attrgetter, is_, not_
+from operator import attrgetter, gt, is_, mul, not_
 from typing import NamedTuple
 
 from fupin_cli.core.codes import CadreRank
@@ -121,11 +121,11 @@ def plan_pairs(
     id to the unit ids backing its current work team. Deterministic for the same input."""
     backing = backing or {}
     # County-sized lists: the passes over them below are C-level map/zip/compress wherever the
-    # logic allows (a re-run with nothing changed is little more than these passes).
+    # logic allows, and sorting waits until someone needs a cadre (a re-run with nothing changed
+    # is little more than these passes).
     cadre_list = sorted(cadres, key=_BY_ID)
-    household_list = sorted(households, key=_BY_ID)
-    home = dict(zip(map(_BY_ID, household_list), household_list, strict=True))
-    household_list = list(home.values())  # one entry per id
+    households = list(households)
+    home = dict(zip(map(_BY_ID, households), households, strict=True))  # one entry per id
     student_list = sorted(students, key=_BY_HOME)
     student_list = list(compress(student_list, map(home.__contains__, map(_HOME, student_list))))
     student_home = dict(zip(map(_BY_ID, student_list), map(_HOME, student_list), strict=True))
@@ -134,10 +134,14 @@ def plan_pairs(
         student_list = [s for s in student_list if not (s.id in seen or seen.add(s.id))]
         student_home = {s.id: s.household_id for s in student_list}
     pairs = list(existing)
-    pairs.sort(key=_pair_order if None in map(_BY_ID, pairs) else _BY_ID)
-
-    cap = {c.id: (capacity.get(c.rank, 0) if c.in_post else 0) for c in cadre_list}
-    in_post = {c.id for c in cadre_list if c.in_post}
+    # capacity by cadre: the rank's, or 0 for a cadre not in post
+    cap = dict(
+        zip(
+            map(_BY_ID, cadre_list),
+            map(mul, map(capacity.get, map(_RANK, cadre_list), repeat(0)), map(_IN_POST, cadre_list)),
+            strict=True,
+        )
+    )
 
     # 1. The pairs in force: keep the valid ones, end the rest (the oldest pair wins).
     plan = PairingPlan()
@@ -148,13 +152,14 @@ def plan_pairs(
         plan.keep = pairs
         load.update(kept_load)
     else:
+        pairs.sort(key=_pair_order if None in map(_BY_ID, pairs) else _BY_ID)
+        in_post = {c.id for c in cadre_list if c.in_post}
         paired_households, paired_students = _keep_or_end(
             pairs, plan, home, student_home, in_post, cap, load
         )
 
     # 2. Fill the gaps, phase by phase: (who, which cadres, how far). The paired sets hold only
     # registered households and current students, so equal sizes mean nobody is waiting.
-    open_cadres = [c for c in cadre_list if load[c.id] < cap[c.id]]
     waiting_students = (
         []
         if len(paired_students) == len(student_list)
@@ -162,8 +167,13 @@ def plan_pairs(
     )
     waiting_households = (
         []
-        if len(paired_households) == len(household_list)
-        else [h for h in household_list if h.id not in paired_households]
+        if len(paired_households) == len(home)
+        else sorted((h for h in home.values() if h.id not in paired_households), key=_BY_ID)
+    )
+    open_cadres = (
+        [c for c in cadre_list if load[c.id] < cap[c.id]]
+        if waiting_students or waiting_households
+        else []
     )
     for students_turn, teachers_only, near in _PHASES:
         waiting = waiting_students if students_turn else waiting_households
@@ -204,6 +214,8 @@ _CADRE = attrgetter("cadre_id")
 _HOME = attrgetter("household_id")
 _PERSON = attrgetter("person_id")
 _BY_HOME = attrgetter("household_id", "id")
+_RANK = attrgetter("rank")
+_IN_POST = attrgetter("in_post")
 
 
 def _all_valid(
@@ -215,7 +227,7 @@ def _all_valid(
     """(load per cadre, paired households, paired students) when every pair in force is still
     valid, else None: the answer of ``_keep_or_end`` keeping them all, in C-level passes."""
     load = Counter(map(_CADRE, pairs))
-    if any(n > cap.get(cid, 0) for cid, n in load.items()):
+    if any(map(gt, load.values(), map(cap.get, load, repeat(0)))):
         return None  # also catches cadres unknown or not in post (capacity 0)
     household_ids = list(map(_HOME, pairs))
     person_ids = list(map(_PERSON, pairs))

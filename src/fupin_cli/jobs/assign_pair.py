@@ -103,9 +103,9 @@ def read_input(conn: Connection, as_of: dt.date) -> PairingInput:
         Cadre(cid, ranks[rank], bool(in_post), bool(teacher), tid, uid)
         for cid, rank, in_post, teacher, tid, uid in fetch(conn, CADRES_SQL)
     ]
-    households = list(map(Household._make, fetch(conn, HOUSEHOLDS_SQL, REGISTERED)))
-    students = list(map(Student._make, fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS))))
-    existing = list(map(Pair._make, fetch(conn, PAIRS_SQL)))
+    households = _as(Household, fetch(conn, HOUSEHOLDS_SQL, REGISTERED))
+    students = _as(Student, fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS)))
+    existing = _as(Pair, fetch(conn, PAIRS_SQL))
     teams = current_teams(conn, as_of)
     units = team_units(conn, [t[0] for t in teams.values()])
     backing = {vid: units.get(t[0], set()) for vid, t in teams.items()}
