@@ -296,8 +296,19 @@ def ensure_roster(households: int, seed: int) -> tuple[Path, Path]:
         say(f"using cached {roster.relative_to(HERE.parent)}")
         return roster, villages
     tmp_r, tmp_v = roster.with_suffix(".tmp.xlsx"), villages.with_suffix(".tmp.xlsx")
-    cmd = [sys.executable, str(GEN), "-o", str(tmp_r), "--households", str(households),
-           "--seed", str(seed), *GEN_FLAGS, "--villages-out", str(tmp_v)]
+    cmd = [
+        sys.executable,
+        str(GEN),
+        "-o",
+        str(tmp_r),
+        "--households",
+        str(households),
+        "--seed",
+        str(seed),
+        *GEN_FLAGS,
+        "--villages-out",
+        str(tmp_v),
+    ]
     say(f"generating {roster.name} (not timed): {' '.join(cmd[1:])}")
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -316,9 +327,24 @@ def fupin_cmd() -> list[str]:
 # Main
 # --------------------------------------------------------------------------------------------
 
-COUNT_KEYS = ("rows_read", "rows_rejected", "households", "persons", "identified", "review",
-              "not_identified", "newly_identified", "proposed_exit", "exited", "returned",
-              "removed", "moves", "villages_read", "villages_created", "villages_updated")
+COUNT_KEYS = (
+    "rows_read",
+    "rows_rejected",
+    "households",
+    "persons",
+    "identified",
+    "review",
+    "not_identified",
+    "newly_identified",
+    "proposed_exit",
+    "exited",
+    "returned",
+    "removed",
+    "moves",
+    "villages_read",
+    "villages_created",
+    "villages_updated",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,15 +352,22 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--_worker":
         return run_worker(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--households", type=int, default=250_000,
-                    help="households to generate (default 250000, county scale)")
+    ap.add_argument(
+        "--households",
+        type=int,
+        default=250_000,
+        help="households to generate (default 250000, county scale)",
+    )
     ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     ap.add_argument("--roster", type=Path, help="use this roster .xlsx instead of generating one")
     ap.add_argument("--villages", type=Path, help="villages workbook for --roster")
     ap.add_argument("--skip-pandas", action="store_true", help="skip (c); pandas_s is null")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (databases, logs)")
-    ap.add_argument("--profile", action="store_true",
-                    help="also print a cProfile top-40 (cumulative) of identify (not timed)")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print a cProfile top-40 (cumulative) of identify (not timed)",
+    )
     args = ap.parse_args(argv)
 
     if args.roster:
@@ -360,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd + ["--as-of", AS_OF, "--format", "json", "--errors", str(work / errors)]
 
     broken: list[str] = []
-    a = Run("baseline", [py, me, "--_worker", "baseline", str(roster), str(work / "a.db")],
-            work).measure()
+    a = Run(
+        "baseline", [py, me, "--_worker", "baseline", str(roster), str(work / "a.db")], work
+    ).measure()
     if a.rc != 0 or not a.json:
         broken.append("baseline")
     b = Run("identify", identify_cmd("identify.errors.xlsx"), work).measure()
@@ -371,8 +405,20 @@ def main(argv: list[str] | None = None) -> int:
     c = None
     if not args.skip_pandas:
         if a.json:
-            c = Run("pandas", [py, me, "--_worker", "pandas", str(roster), str(work / "c.db"),
-                               a.json["sheet"], str(a.json["header_index"])], work).measure()
+            c = Run(
+                "pandas",
+                [
+                    py,
+                    me,
+                    "--_worker",
+                    "pandas",
+                    str(roster),
+                    str(work / "c.db"),
+                    a.json["sheet"],
+                    str(a.json["header_index"]),
+                ],
+                work,
+            ).measure()
             if c.rc != 0 or not c.json:
                 broken.append("pandas")
         else:
@@ -414,16 +460,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rows     {n:,} person rows (identify rows_read); rows/s below use this N")
     print()
     print(f"{'run':<34}{'exit':>5}{'wall s':>9}{'rows/s':>10}{'peak RSS MB':>13}  detail")
-    for label, r in (("(a) baseline calamine+sqlite3", a), ("(b) fupin identify", b),
-                     ("(c) pandas read_excel+to_sql", c), ("(d) fupin identify (re-run)", d)):
+    for label, r in (
+        ("(a) baseline calamine+sqlite3", a),
+        ("(b) fupin identify", b),
+        ("(c) pandas read_excel+to_sql", c),
+        ("(d) fupin identify (re-run)", d),
+    ):
         if r is None:
             print(f"{label:<34}{'-':>5}{'skipped':>9}")
             continue
         rate = f"{n / r.wall:,.0f}" if n and r.wall else "-"
         j = r.json or {}
         if "read_s" in j:
-            detail = (f"read {j['read_s']} s + insert {j['insert_s']} s; {j['rows']:,} rows, "
-                      f"{j['households']:,} households")
+            detail = (
+                f"read {j['read_s']} s + insert {j['insert_s']} s; {j['rows']:,} rows, "
+                f"{j['households']:,} households"
+            )
         elif j:
             detail = f"households {j.get('households')}, rejected rows {j.get('rows_rejected')}"
         else:
@@ -437,22 +489,37 @@ def main(argv: list[str] | None = None) -> int:
         checks.append((name, shown, ok))
 
     rb = summary["ratio_baseline"]
-    check(f"(b) <= {MAX_RATIO_BASELINE:g} x (a)", f"{rb} x" if rb is not None else "n/a",
-          None if rb is None else rb <= MAX_RATIO_BASELINE)
+    check(
+        f"(b) <= {MAX_RATIO_BASELINE:g} x (a)",
+        f"{rb} x" if rb is not None else "n/a",
+        None if rb is None else rb <= MAX_RATIO_BASELINE,
+    )
     rp = summary["ratio_pandas"]
-    check("(b) < (c)", f"{rp} x" if rp is not None else "skipped",
-          None if rp is None else t(b) < t(c))
-    check(f"peak RSS (b) <= {MAX_RSS_MB} MB", f"{summary['peak_rss_mb']} MB",
-          None if b.rss_mb is None else b.rss_mb <= MAX_RSS_MB)
+    check(
+        "(b) < (c)", f"{rp} x" if rp is not None else "skipped", None if rp is None else t(b) < t(c)
+    )
+    check(
+        f"peak RSS (b) <= {MAX_RSS_MB} MB",
+        f"{summary['peak_rss_mb']} MB",
+        None if b.rss_mb is None else b.rss_mb <= MAX_RSS_MB,
+    )
     rr = summary["rerun_ratio"]
-    check(f"(d) <= {MAX_RERUN_RATIO:g} x (b)", f"{rr} x" if rr is not None else "n/a",
-          None if rr is None else rr <= MAX_RERUN_RATIO)
+    check(
+        f"(d) <= {MAX_RERUN_RATIO:g} x (b)",
+        f"{rr} x" if rr is not None else "n/a",
+        None if rr is None else rr <= MAX_RERUN_RATIO,
+    )
     hh = (b.json or {}).get("households") or 0
-    check("(b) exit 0|1 and households > 0", f"exit {b.rc}, households {hh:,}",
-          b.rc in (0, 1) and hh > 0)
-    check("(d) exit 0|1, changes nothing but batch",
-          f"exit {d.rc}, changed: {', '.join(changed) or 'none'}",
-          d.rc in (0, 1) and bool(digest_d) and not changed)
+    check(
+        "(b) exit 0|1 and households > 0",
+        f"exit {b.rc}, households {hh:,}",
+        b.rc in (0, 1) and hh > 0,
+    )
+    check(
+        "(d) exit 0|1, changes nothing but batch",
+        f"exit {d.rc}, changed: {', '.join(changed) or 'none'}",
+        d.rc in (0, 1) and bool(digest_d) and not changed,
+    )
     print("targets")
     for name, shown, ok in checks:
         mark = "n/a " if ok is None else ("PASS" if ok else "FAIL")
@@ -468,14 +535,22 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     if args.profile:
-        prof = [sys.executable, "-m", "cProfile", "-s", "cumtime", "-m", "fupin_cli",
-                *identify_cmd("profile.errors.xlsx")[len(fupin):]]
+        prof = [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-s",
+            "cumtime",
+            "-m",
+            "fupin_cli",
+            *identify_cmd("profile.errors.xlsx")[len(fupin) :],
+        ]
         prof[prof.index(str(id_db))] = str(work / "profile.db")
         say("[profile] " + " ".join(prof))
         res = subprocess.run(prof, capture_output=True, text=True)
         lines = res.stdout.splitlines()
         start = next((i for i, ln in enumerate(lines) if "function calls" in ln), 0)
-        print("\n".join(lines[start:start + 50]))
+        print("\n".join(lines[start : start + 50]))
         print()
 
     if args.keep:

@@ -45,19 +45,71 @@ FIXED_TIME = dt.datetime(2016, 10, 1, 8, 0, 0)
 POVERTY_LINE_2016 = 2952
 
 HEADER = [
-    "乡镇", "村", "组", "户编号", "姓名", "身份证号", "性别", "与户主关系", "出生日期",
-    "文化程度", "在校生状况", "健康状况", "劳动技能", "务工状况", "户主姓名",
-    "家庭年人均纯收入(元)", "住房状况", "住房面积(㎡)", "耕地面积(亩)", "是否低保", "是否五保",
-    "搬迁区域", "是否有财政供养人员", "是否有车辆或大型农机", "是否有城镇商品房或门面",
-    "是否有注册企业", "联系电话",
+    "乡镇",
+    "村",
+    "组",
+    "户编号",
+    "姓名",
+    "身份证号",
+    "性别",
+    "与户主关系",
+    "出生日期",
+    "文化程度",
+    "在校生状况",
+    "健康状况",
+    "劳动技能",
+    "务工状况",
+    "户主姓名",
+    "家庭年人均纯收入(元)",
+    "住房状况",
+    "住房面积(㎡)",
+    "耕地面积(亩)",
+    "是否低保",
+    "是否五保",
+    "搬迁区域",
+    "是否有财政供养人员",
+    "是否有车辆或大型农机",
+    "是否有城镇商品房或门面",
+    "是否有注册企业",
+    "联系电话",
 ]
-(C_TOWN, C_VILLAGE, C_GROUP, C_HID, C_NAME, C_ID, C_SEX, C_REL, C_BIRTH, C_EDU, C_SCHOOL,
- C_HEALTH, C_LABOUR, C_WORK, C_HEAD, C_INCOME) = range(16)
+(
+    C_TOWN,
+    C_VILLAGE,
+    C_GROUP,
+    C_HID,
+    C_NAME,
+    C_ID,
+    C_SEX,
+    C_REL,
+    C_BIRTH,
+    C_EDU,
+    C_SCHOOL,
+    C_HEALTH,
+    C_LABOUR,
+    C_WORK,
+    C_HEAD,
+    C_INCOME,
+) = range(16)
 HOUSEHOLD_COLS = (C_TOWN, C_VILLAGE, C_GROUP) + tuple(range(C_INCOME, len(HEADER)))
 
 VILLAGE_HEADER = [
-    "乡镇", "村", "村代码", "是否贫困村", "户籍人口", "农业人口", "村集体经济收入(元)", "搬迁区域",
-    "通安全饮水", "通动力电", "通硬化路", "危房清零", "有标准化卫生室", "通广播电视", "通宽带", "年度",
+    "乡镇",
+    "村",
+    "村代码",
+    "是否贫困村",
+    "户籍人口",
+    "农业人口",
+    "村集体经济收入(元)",
+    "搬迁区域",
+    "通安全饮水",
+    "通动力电",
+    "通硬化路",
+    "危房清零",
+    "有标准化卫生室",
+    "通广播电视",
+    "通宽带",
+    "年度",
 ]
 
 INSTRUCTIONS = [
@@ -76,21 +128,93 @@ INSTRUCTIONS = [
 # --------------------------------------------------------------------------------------------
 
 TOWNSHIPS = [
-    "漳江镇", "陬市镇", "热市镇", "茶庵铺镇", "西安镇", "沙坪镇", "牛车河乡", "观音寺镇",
-    "理公港镇", "九溪镇", "盘塘镇", "黄石镇", "漆家河镇", "郑家驿镇", "架桥镇", "马鬃岭镇",
-    "三阳港镇", "剪市镇", "龙潭镇", "杨溪桥镇", "双溪口镇", "凌津滩镇", "桃花源镇", "木塘垸镇",
-    "泥窝潭乡", "佘家坪乡", "杉木桥乡", "青林回族维吾尔族乡", "枫树维吾尔族回族乡", "芦花潭乡",
-    "车湖垸乡", "兴隆街乡", "钟家铺乡", "深水港乡", "夷望溪镇", "寺坪乡", "太平桥乡", "浯溪河乡",
-    "尧河乡", "高桥乡",
+    "漳江镇",
+    "陬市镇",
+    "热市镇",
+    "茶庵铺镇",
+    "西安镇",
+    "沙坪镇",
+    "牛车河乡",
+    "观音寺镇",
+    "理公港镇",
+    "九溪镇",
+    "盘塘镇",
+    "黄石镇",
+    "漆家河镇",
+    "郑家驿镇",
+    "架桥镇",
+    "马鬃岭镇",
+    "三阳港镇",
+    "剪市镇",
+    "龙潭镇",
+    "杨溪桥镇",
+    "双溪口镇",
+    "凌津滩镇",
+    "桃花源镇",
+    "木塘垸镇",
+    "泥窝潭乡",
+    "佘家坪乡",
+    "杉木桥乡",
+    "青林回族维吾尔族乡",
+    "枫树维吾尔族回族乡",
+    "芦花潭乡",
+    "车湖垸乡",
+    "兴隆街乡",
+    "钟家铺乡",
+    "深水港乡",
+    "夷望溪镇",
+    "寺坪乡",
+    "太平桥乡",
+    "浯溪河乡",
+    "尧河乡",
+    "高桥乡",
 ]
 VILLAGE_FIRST = [
-    "桃花", "枫树", "白鹤", "青龙", "金盆", "杨柳", "黄土", "高峰", "双溪", "梅溪", "茶园", "松林",
-    "竹园", "荷花", "红岩", "长岭", "新桥", "大水", "凤凰", "石门", "沙湾", "牛角", "杉木", "泉水",
-    "白果", "柏树", "桐木", "龙虎", "花园", "太平", "和平", "兴隆", "永兴", "建设", "团结", "向阳",
-    "光明", "五里", "三星", "鸭池",
+    "桃花",
+    "枫树",
+    "白鹤",
+    "青龙",
+    "金盆",
+    "杨柳",
+    "黄土",
+    "高峰",
+    "双溪",
+    "梅溪",
+    "茶园",
+    "松林",
+    "竹园",
+    "荷花",
+    "红岩",
+    "长岭",
+    "新桥",
+    "大水",
+    "凤凰",
+    "石门",
+    "沙湾",
+    "牛角",
+    "杉木",
+    "泉水",
+    "白果",
+    "柏树",
+    "桐木",
+    "龙虎",
+    "花园",
+    "太平",
+    "和平",
+    "兴隆",
+    "永兴",
+    "建设",
+    "团结",
+    "向阳",
+    "光明",
+    "五里",
+    "三星",
+    "鸭池",
 ]
-VILLAGE_A = "桃枫白青金杨黄高双梅茶松竹荷红长新大凤石沙牛杉泉柏桐龙花太和兴永团向光五三马李张刘" \
-            "陈周田彭罗谭唐伍樟栗桂兰槐鹿狮虎鸡鹅莲"
+VILLAGE_A = (
+    "桃枫白青金杨黄高双梅茶松竹荷红长新大凤石沙牛杉泉柏桐龙花太和兴永团向光五三马李张刘"
+    "陈周田彭罗谭唐伍樟栗桂兰槐鹿狮虎鸡鹅莲"
+)
 VILLAGE_B = "溪坪湾岭山冲塘桥岗林园峰港洲垭坡铺口堰河田岩坝湖垸庄台寺观阁亭"
 
 # --------------------------------------------------------------------------------------------
@@ -98,25 +222,66 @@ VILLAGE_B = "溪坪湾岭山冲塘桥岗林园峰港洲垭坡铺口堰河田岩�
 # --------------------------------------------------------------------------------------------
 
 CODES = {
-    "户主": "01", "配偶": "02", "之子": "03", "之女": "04", "之儿媳": "05", "之孙子": "07",
-    "之孙女": "08", "之父": "11", "之母": "12", "其他": "99",
-    "文盲或半文盲": "01", "小学": "02", "初中": "03", "高中": "04", "大专及以上": "05",
+    "户主": "01",
+    "配偶": "02",
+    "之子": "03",
+    "之女": "04",
+    "之儿媳": "05",
+    "之孙子": "07",
+    "之孙女": "08",
+    "之父": "11",
+    "之母": "12",
+    "其他": "99",
+    "文盲或半文盲": "01",
+    "小学": "02",
+    "初中": "03",
+    "高中": "04",
+    "大专及以上": "05",
     "学龄前儿童": "06",
-    "健康": "01", "长期慢性病": "02", "患有大病": "03", "残疾": "04",
-    "普通劳动力": "01", "技能劳动力": "02", "丧失劳动力": "03", "无劳动力": "04",
-    "乡内务工": "01", "乡外县内务工": "02", "县外省内务工": "03", "省外务工": "04",
+    "健康": "01",
+    "长期慢性病": "02",
+    "患有大病": "03",
+    "残疾": "04",
+    "普通劳动力": "01",
+    "技能劳动力": "02",
+    "丧失劳动力": "03",
+    "无劳动力": "04",
+    "乡内务工": "01",
+    "乡外县内务工": "02",
+    "县外省内务工": "03",
+    "省外务工": "04",
 }
 SCHOOL_CODES = {
-    "非在校生": "01", "学前教育": "02", "小学": "03", "七年级": "04", "八年级": "05", "九年级": "06",
-    "高中一年级": "07", "高中二年级": "08", "高中三年级": "09", "中职一年级": "10",
+    "非在校生": "01",
+    "学前教育": "02",
+    "小学": "03",
+    "七年级": "04",
+    "八年级": "05",
+    "九年级": "06",
+    "高中一年级": "07",
+    "高中二年级": "08",
+    "高中三年级": "09",
+    "中职一年级": "10",
     "大专及以上": "16",
 }
-WORK_CODES = {"乡内务工": "01", "乡外县内务工": "02", "县外省内务工": "03", "省外务工": "04",
-              "其他": "05"}
+WORK_CODES = {
+    "乡内务工": "01",
+    "乡外县内务工": "02",
+    "县外省内务工": "03",
+    "省外务工": "04",
+    "其他": "05",
+}
 
 FAULT_KINDS = [
-    "bad_check_digit", "id_as_number", "unknown_code", "missing_head", "two_heads",
-    "head_name_mismatch", "duplicate_id", "member_field_conflict", "sex_mismatch",
+    "bad_check_digit",
+    "id_as_number",
+    "unknown_code",
+    "missing_head",
+    "two_heads",
+    "head_name_mismatch",
+    "duplicate_id",
+    "member_field_conflict",
+    "sex_mismatch",
 ]
 NEEDS_MEMBER = {"two_heads", "duplicate_id", "member_field_conflict"}
 
@@ -169,6 +334,7 @@ def _self_check() -> None:
 # Deterministic xlsx saving
 # --------------------------------------------------------------------------------------------
 
+
 class _FixedZip(zipfile.ZipFile):
     """ZipFile whose entries all carry one fixed timestamp, so equal content → equal bytes."""
 
@@ -205,6 +371,7 @@ def save_deterministic(wb: Workbook, path: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Sinks: xlsx (openpyxl write-only) or csv
 # --------------------------------------------------------------------------------------------
+
 
 class XlsxSink:
     def __init__(self, path: str, hidden_instructions: bool, title: str):
@@ -256,6 +423,7 @@ class NullSink:
 # Generator
 # --------------------------------------------------------------------------------------------
 
+
 def allocate(total: int, weights: list[float], minimum: int = 1) -> list[int]:
     """Split ``total`` over ``weights`` (each at least ``minimum``), largest remainder, stable."""
     n = len(weights)
@@ -290,8 +458,20 @@ def village_names(count: int, rng: random.Random) -> list[str]:
 
 
 class Village:
-    __slots__ = ("town_no", "town", "no", "name", "code", "hid_prefix", "households", "groups",
-                 "poor", "relocation", "persons", "hh_done")
+    __slots__ = (
+        "town_no",
+        "town",
+        "no",
+        "name",
+        "code",
+        "hid_prefix",
+        "households",
+        "groups",
+        "poor",
+        "relocation",
+        "persons",
+        "hh_done",
+    )
 
     def __init__(self, town_no, town, no, name):
         self.town_no, self.town, self.no, self.name = town_no, town, no, name
@@ -350,8 +530,10 @@ class Generator:
         self.ids: set[str] = set()
         self.year_ord = {}
         self.ref = dt.date(self.year, 12, 31)
-        self.phone_prefixes = ("130 131 132 133 135 136 137 138 139 150 151 152 153 155 156 157 "
-                               "158 159 173 176 177 180 181 182 183 186 187 188 189 199").split()
+        self.phone_prefixes = (
+            "130 131 132 133 135 136 137 138 139 150 151 152 153 155 156 157 "
+            "158 159 173 176 177 180 181 182 183 186 187 188 189 199"
+        ).split()
 
     # -- people ---------------------------------------------------------------------------
     def name(self, sex: str, surname: str | None = None) -> str:
@@ -366,8 +548,10 @@ class Generator:
         y = self.year - age
         base = self.year_ord.get(y)
         if base is None:
-            base = self.year_ord[y] = (dt.date(y, 1, 1).toordinal(),
-                                       366 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 365)
+            base = self.year_ord[y] = (
+                dt.date(y, 1, 1).toordinal(),
+                366 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 365,
+            )
         first, days = base
         if y == self.year:
             days = min(days, self.ref.toordinal() - first + 1)
@@ -420,11 +604,17 @@ class Generator:
         elif age < 22 and x < 0.3:
             edu, school = "高中", "大专及以上"
         elif age < 40:
-            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[_pick(x, (0.02, 0.12, 0.62, 0.87))]
+            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[
+                _pick(x, (0.02, 0.12, 0.62, 0.87))
+            ]
         elif age < 60:
-            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[_pick(x, (0.08, 0.43, 0.88, 0.98))]
+            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[
+                _pick(x, (0.08, 0.43, 0.88, 0.98))
+            ]
         else:
-            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[_pick(x, (0.30, 0.75, 0.95, 0.995))]
+            edu = ("文盲或半文盲", "小学", "初中", "高中", "大专及以上")[
+                _pick(x, (0.30, 0.75, 0.95, 0.995))
+            ]
         # labour
         x = r.random()
         sick = health in ("患有大病", "残疾")
@@ -443,7 +633,8 @@ class Generator:
             x = r.random()
             if x < 0.95:
                 work = ("乡内务工", "乡外县内务工", "县外省内务工", "省外务工", "其他")[
-                    _pick(x / 0.95, (0.15, 0.30, 0.50, 0.80))]
+                    _pick(x / 0.95, (0.15, 0.30, 0.50, 0.80))
+                ]
         return [name, pid, sex, rel, birth, edu, school, health, labour, work]
 
     def household_people(self, size: int) -> list[list]:
@@ -461,8 +652,9 @@ class Generator:
         if left >= 2 and head_age >= 58:  # three generations: married son + grandchildren
             son_age = max(20, head_age - r.randint(22, 32))
             people.append(self.person(self.name("男", surname), "男", "之子", son_age))
-            people.append(self.person(self.name("女"), "女", "之儿媳",
-                                      max(20, son_age + r.randint(-4, 3))))
+            people.append(
+                self.person(self.name("女"), "女", "之儿媳", max(20, son_age + r.randint(-4, 3)))
+            )
             left -= 2
             top = max(0, min(son_age - 20, 25))
             for _ in range(left):
@@ -471,12 +663,19 @@ class Generator:
                 people.append(self.person(self.name(sex, surname), sex, rel, r.randint(0, top)))
             return people
         if left >= 3 and head_age < 50 and r.random() < 0.5:
-            people.append(self.person(self.name("女"), "女", "之母",
-                                      min(95, head_age + r.randint(22, 32))))
+            people.append(
+                self.person(self.name("女"), "女", "之母", min(95, head_age + r.randint(22, 32)))
+            )
             left -= 1
             if left >= 3 and r.random() < 0.6:
-                people.append(self.person(self.name("男", surname), "男", "之父",
-                                          min(95, head_age + r.randint(24, 34))))
+                people.append(
+                    self.person(
+                        self.name("男", surname),
+                        "男",
+                        "之父",
+                        min(95, head_age + r.randint(24, 34)),
+                    )
+                )
                 left -= 1
         lo, hi = max(0, head_age - 45), max(0, head_age - 20)
         for _ in range(left):
@@ -518,11 +717,25 @@ class Generator:
         business = r.random() < 0.01
         phone = None
         if r.random() < 0.95:
-            phone = self.phone_prefixes[int(r.random() * len(self.phone_prefixes))] + \
-                f"{int(r.random() * 100000000):08d}"
+            phone = (
+                self.phone_prefixes[int(r.random() * len(self.phone_prefixes))]
+                + f"{int(r.random() * 100000000):08d}"
+            )
         yn = ("否", "是")
-        return [income, housing, area, land, yn[dibao], yn[wubao], yn[reloc], yn[civil],
-                yn[vehicle], yn[townhouse], yn[business], phone]
+        return [
+            income,
+            housing,
+            area,
+            land,
+            yn[dibao],
+            yn[wubao],
+            yn[reloc],
+            yn[civil],
+            yn[vehicle],
+            yn[townhouse],
+            yn[business],
+            phone,
+        ]
 
 
 def _pick(x: float, cuts: tuple) -> int:
@@ -697,8 +910,12 @@ def generate(args, sink) -> dict:
                 if k == 0 or style == "repeat":
                     row = geo + [hid] + p + [head_name] + hh
                 else:
-                    row = [None, None, None, None if style == "blank_hid" else hid] + p + \
-                          [head_name] + [None] * len(hh)
+                    row = (
+                        [None, None, None, None if style == "blank_hid" else hid]
+                        + p
+                        + [head_name]
+                        + [None] * len(hh)
+                    )
                 if use_codes:
                     _to_codes(row)
                 rows.append(row)
@@ -736,7 +953,9 @@ def generate(args, sink) -> dict:
     sink.close()
     return {
         "generator": "bench/gen_roster.py",
-        "args": {k: v for k, v in vars(args).items() if k not in ("output", "manifest", "villages_out")},
+        "args": {
+            k: v for k, v in vars(args).items() if k not in ("output", "manifest", "villages_out")
+        },
         "sheet": SHEET,
         "header_row": header_row,
         "households": args.households,
@@ -768,33 +987,64 @@ def write_villages(path: str, villages: list[Village], seed: int, year: int) -> 
             income = int(rng.uniform(30_000, 500_000))
             p = (0.95, 0.99, 0.93, 0.8, 0.9, 0.97, 0.85)
         flags = ["是" if rng.random() < q else "否" for q in p]
-        ws.append([v.town, v.name, v.code, "是" if v.poor else "否", registered, agri, income,
-                   "是" if v.relocation else "否", *flags, year])
+        ws.append(
+            [
+                v.town,
+                v.name,
+                v.code,
+                "是" if v.poor else "否",
+                registered,
+                agri,
+                income,
+                "是" if v.relocation else "否",
+                *flags,
+                year,
+            ]
+        )
     save_deterministic(wb, path)
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(
-        description="Generate a deterministic synthetic 精准扶贫 roster (花名册) for 桃源县 (430725).")
+        description="Generate a deterministic synthetic 精准扶贫 roster (花名册) for 桃源县 (430725)."
+    )
     ap.add_argument("-o", "--output", help="roster file, .xlsx or .csv")
-    ap.add_argument("--households", type=int, default=300, help="number of households (default 300)")
+    ap.add_argument(
+        "--households", type=int, default=300, help="number of households (default 300)"
+    )
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    ap.add_argument("--townships", type=int,
-                    help="townships (max 40; default scales with --villages, 40 at county scale)")
-    ap.add_argument("--villages", type=int,
-                    help="villages in the county (county: 451; default min(451, households/50))")
-    ap.add_argument("--faults", type=int, default=0,
-                    help="exactly N faulty households, one fault each, kinds cycling: "
-                    + ", ".join(FAULT_KINDS))
+    ap.add_argument(
+        "--townships",
+        type=int,
+        help="townships (max 40; default scales with --villages, 40 at county scale)",
+    )
+    ap.add_argument(
+        "--villages",
+        type=int,
+        help="villages in the county (county: 451; default min(451, households/50))",
+    )
+    ap.add_argument(
+        "--faults",
+        type=int,
+        default=0,
+        help="exactly N faulty households, one fault each, kinds cycling: "
+        + ", ".join(FAULT_KINDS),
+    )
     ap.add_argument("--blank-rows", action="store_true", help="insert a few fully blank rows")
     ap.add_argument("--subtotals", action="store_true", help="insert a 合计 row after each village")
     ap.add_argument("--title", action="store_true", help=f"title row '{TITLE}' above the header")
-    ap.add_argument("--hidden-instructions", action="store_true",
-                    help=f"xlsx only: a hidden sheet '{INSTRUCTIONS_SHEET}' before the data sheet")
+    ap.add_argument(
+        "--hidden-instructions",
+        action="store_true",
+        help=f"xlsx only: a hidden sheet '{INSTRUCTIONS_SHEET}' before the data sheet",
+    )
     ap.add_argument("--villages-out", help="also write the matching villages workbook (.xlsx)")
     ap.add_argument("--manifest", help="write a JSON sidecar listing the faulty households")
-    ap.add_argument("--encoding", default="utf-8-sig",
-                    help="csv only: utf-8-sig (default, UTF-8 with BOM) or gb18030")
+    ap.add_argument(
+        "--encoding",
+        default="utf-8-sig",
+        help="csv only: utf-8-sig (default, UTF-8 with BOM) or gb18030",
+    )
     ap.add_argument("--year", type=int, default=2016, help="roster year (ages as of 31 Dec; 2016)")
     args = ap.parse_args(argv)
     if not args.output and not args.villages_out:
@@ -841,9 +1091,12 @@ def main(argv=None) -> int:
             json.dump(info, fh, ensure_ascii=False, indent=2)
             fh.write("\n")
     took = time.perf_counter() - t0
-    print(f"gen_roster: {info['households']} households, {info['persons']} persons, "
-          f"{info['rows']} rows, {info['villages']} villages in {info['townships']} townships, "
-          f"{len(info['faults'])} faults, {took:.1f}s", file=sys.stderr)
+    print(
+        f"gen_roster: {info['households']} households, {info['persons']} persons, "
+        f"{info['rows']} rows, {info['villages']} villages in {info['townships']} townships, "
+        f"{len(info['faults'])} faults, {took:.1f}s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -399,7 +399,9 @@ def test_report_measures_training_and_aid_agree_with_the_database(county):
     assert c["measures"]["教育资助"] == {"planned": 1, "delivered": 1}
     # planned but not delivered = the check's measure_not_delivered gaps
     missing = sum(x["planned"] - x["delivered"] for x in c["measures"].values())
-    assert missing == sum(g["count"] for g in r["gaps"] if g["rule"] == "measure_not_delivered") == 4
+    assert (
+        missing == sum(g["count"] for g in r["gaps"] if g["rule"] == "measure_not_delivered") == 4
+    )
     assert c["training"] == {"labourers": 2, "trained": 1}  # 张三 and 吴九; 张三 trained
     assert c["employment"] == {"households_with_labour": 2, "in_work": 1}
     assert c["student_aid"] == {"students": 1, "aided": 1}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 from fupin_cli.core.codes import Category, LabourSkill, Measure, SchoolStatus, WorkStatus
@@ -99,7 +100,6 @@ def coverage(
     working_age: tuple[int, int],
 ) -> Coverage:
     """One household's coverage on day ``on``; records after ``on`` do not count."""
-    planned_set = set(plan)
     delivered_set: set[str] = set()
     trained: set[str] = set()
     aided: set[str] = set()
@@ -125,11 +125,17 @@ def coverage(
         if m.work_status in _IN_WORK:
             in_work = True
     return Coverage(
-        planned=tuple(x for x in PLANNABLE if x in planned_set),
-        delivered=tuple(x for x in PLANNABLE if x in delivered_set),
-        labourers=tuple(labourers),
-        untrained=tuple(m for m in labourers if m.id_number not in trained),
-        in_work=in_work,
-        students=tuple(students),
-        unaided=tuple(m for m in students if m.id_number not in aided),
+        _in_order(frozenset(plan)),
+        _in_order(frozenset(delivered_set)),
+        tuple(labourers),
+        tuple(m for m in labourers if m.id_number not in trained) if trained else tuple(labourers),
+        in_work,
+        tuple(students),
+        tuple(m for m in students if m.id_number not in aided) if aided else tuple(students),
     )
+
+
+@lru_cache(maxsize=4096)
+def _in_order(measures: frozenset[str]) -> tuple[str, ...]:
+    """``measures`` in PLANNABLE order (a county has few distinct sets: each is sorted once)."""
+    return tuple(x for x in PLANNABLE if x in measures)

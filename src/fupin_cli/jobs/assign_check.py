@@ -113,11 +113,13 @@ def gaps(
     policy: Policy,
     coverage: dict[int, Coverage] | None = None,
     tally: Counter | None = None,
+    registered: set[int] | None = None,
 ) -> list[Gap]:
     """Every gap on ``as_of``, ordered by township, village, rule and subject. ``coverage`` may
-    carry the registered households' measure coverage on ``as_of`` when the caller has it. With
-    ``tally``, the gaps are only counted there by (township, village, village code, rule) — what
-    the quarterly report shows — and none is returned."""
+    carry the registered households' measure coverage on ``as_of``, and ``registered`` who was
+    registered then, when the caller has them. With ``tally``, the gaps are only counted there
+    by (township, village, village code, rule) — what the quarterly report shows — and none is
+    returned."""
     day = as_of.isoformat()
     since = (as_of - dt.timedelta(days=policy.assign.visit_days)).isoformat()
     townships = dict(fetch(conn, "SELECT id, name FROM township"))
@@ -128,6 +130,12 @@ def gaps(
         )
     }
     found: list[tuple[tuple, Gap]] = []
+
+    def count(rule: GapRule, vid: int, n: int) -> None:
+        """``n`` gaps of ``rule`` in village ``vid``, counted without their wording."""
+        if n:
+            v = villages[vid]
+            tally[(v.township, v.name, v.code or "", rule.value)] += n  # type: ignore[index]
 
     def add(
         rule: GapRule, vid: int | None, subject: str, detail: str, township_id=None, rank=0
@@ -150,7 +158,8 @@ def gaps(
         found.append((order, gap))
 
     # -- pairing -------------------------------------------------------------------------------
-    registered = registered_on(conn, as_of)  # as the register stood on the day, not as it is now
+    if registered is None:
+        registered = registered_on(conn, as_of)  # as the register stood on the day, not now
     with selected_ids(conn, registered) as chosen:
         households = {
             hid: (no, vid, head)
@@ -247,6 +256,9 @@ def gaps(
     for hid, (no, vid, head) in households.items():
         last = last_visit.get(hid)
         if last is None or str(last) <= since:
+            if tally is not None:
+                count(GapRule.HOUSEHOLD_NOT_VISITED, vid, 1)
+                continue
             when = f"last visited {last}" if last else "never visited"
             add(
                 GapRule.HOUSEHOLD_NOT_VISITED,
@@ -276,6 +288,12 @@ def gaps(
     year_start, year_end = school_year(as_of)
     for hid, c in coverage.items():
         no, vid, head = households[hid]
+        if tally is not None:  # the report: the same gaps, counted
+            count(GapRule.MEASURE_NOT_DELIVERED, vid, len(c.missing))
+            count(GapRule.LABOUR_NOT_TRAINED, vid, len(c.untrained))
+            count(GapRule.STUDENT_NO_AID, vid, len(c.unaided))
+            count(GapRule.HOUSEHOLD_NO_EMPLOYMENT, vid, c.needs_employment)
+            continue
         who = f"户主 {head or '?'}"
         for measure in c.missing:
             add(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -28,14 +30,27 @@ def plans(conn: Connection, day: dt.date) -> dict[int, tuple[str, ...]]:
     """household id -> its plan on ``day``: the category and the measures of its latest
     classification made on or before ``day``."""
     out: dict[int, tuple[str, ...]] = {}
+    parsed: dict[tuple[str, str | None], tuple[str, ...]] = {}  # few distinct plans in a county
     for hid, category, measures in fetch(
         conn,
         "SELECT household_id, category, measures FROM classification WHERE as_of <= ? "
         "ORDER BY household_id, id",
         (day.isoformat(),),
     ):
-        out[hid] = (category, *json.loads(measures or "[]"))  # ordered: the latest id wins
+        key = (category, measures)
+        plan = parsed.get(key)
+        if plan is None:
+            plan = parsed[key] = (category, *json.loads(measures or "[]"))
+        out[hid] = plan  # ordered: the latest id wins
     return out
+
+
+class _Days(dict):
+    """ISO text (SQLite) or a date (PostgreSQL) -> date, converted once per distinct day."""
+
+    def __missing__(self, value: dt.date | str) -> dt.date:
+        self[value] = day = _day(value)
+        return day
 
 
 def household_coverage(
@@ -43,14 +58,19 @@ def household_coverage(
 ) -> dict[int, Coverage]:
     wanted = households if isinstance(households, (set, frozenset, dict)) else set(households)
     members: dict[int, list[Member]] = {}
+    days = _Days()
     with selected_ids(conn, wanted) as chosen:  # only their members, not the county's
         rows = fetch(
             conn,
-            "SELECT p.id_number, p.household_id, p.name, p.birth_date, p.labour_skill, "
-            f"p.school_status, p.work_status FROM {chosen} w CROSS JOIN person p WHERE p.household_id = w.id",
+            "SELECT p.household_id, p.id_number, p.name, p.birth_date, p.labour_skill, "
+            f"p.school_status, p.work_status FROM {chosen} w CROSS JOIN person p "
+            "WHERE p.household_id = w.id ORDER BY p.household_id, p.id_number",
         )
-    for pid, hid, name, birth, skill, school, work in sorted(rows, key=lambda r: (r[1], r[0])):
-        members.setdefault(hid, []).append(Member(pid, name, _day(birth), skill, school, work))
+    for hid, group in groupby(rows, _FIRST):
+        members[hid] = [
+            Member(pid, name, days[birth], skill, school, work)
+            for _hid, pid, name, birth, skill, school, work in group
+        ]
     records: dict[int, list[Record]] = {}
     for hid, date, what, pid in fetch(
         conn,
@@ -58,7 +78,7 @@ def household_coverage(
         (day.isoformat(),),
     ):
         if hid in wanted:
-            records.setdefault(hid, []).append(Record(_day(date), what, pid))
+            records.setdefault(hid, []).append(Record(days[date], what, pid))
     plan = plans(conn, day)
     working_age = policy.classify.working_age
     return {
@@ -67,3 +87,6 @@ def household_coverage(
         )
         for hid in wanted
     }
+
+
+_FIRST = itemgetter(0)

@@ -29,7 +29,7 @@ from fupin_cli.core.ledger import ALLOCATION, DISBURSEMENT, RECEIPT
 from fupin_cli.core.periods import Period
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
-from fupin_cli.db.bulk import selected_ids
+from fupin_cli.db.bulk import paused_gc, selected_ids
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.status import REGISTERED, status_on
 from fupin_cli.jobs import fund as fund_job
@@ -265,6 +265,12 @@ class Report:
 
 
 def build(conn: Connection, period: Period, policy: Policy) -> Report:
+    """The report for ``period``, as the register stood at its end."""
+    with paused_gc():  # a county's worth of rows and no reference cycles: no collector passes
+        return _build(conn, period, policy)
+
+
+def _build(conn: Connection, period: Period, policy: Policy) -> Report:
     geo = Geography.load(conn)
     start, end = period.start.isoformat(), period.end.isoformat()
     villages: dict[int, Stats] = {}
@@ -442,7 +448,7 @@ def build(conn: Connection, period: Period, policy: Policy) -> Report:
     # the committee reads how many gaps of each kind each village has; the list itself is
     # `fupin assign check --as-of END` (a county has tens of thousands of them)
     gap_counts: Counter = Counter()
-    assign_gaps(conn, period.end, policy, coverage=cover, tally=gap_counts)
+    assign_gaps(conn, period.end, policy, coverage=cover, tally=gap_counts, registered=registered)
     found_gaps = [
         {"rule": rule, "township": t, "village": v, "village_code": code or None, "count": n}
         for (t, v, code, rule), n in sorted(gap_counts.items())
