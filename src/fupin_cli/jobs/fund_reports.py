@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal_column, null, or_, select
+from sqlalchemy import Connection, and_, case, func, literal_column, null, or_, select
 
 from fupin_cli.core.codes import Channel
 from fupin_cli.core.dates import parse_date
@@ -77,8 +77,7 @@ def flows(
     """Entries up to the period's end summed by kind (a reversal by its target's kind) and the
     ``group`` keys (channel, village, purpose; the others come back None), split into before and
     inside the period. With ``purposes``, any other purpose comes back None (fewer groups when
-    only those matter). Two aggregate queries: the plain entries, and the reversals joined to
-    what they cancel (few)."""
+    only those matter). One aggregate query, each reversal joined to what it cancels."""
     e = _fund.alias("e")
     t = _fund.alias("t")
     # No bound parameters in what is grouped: PostgreSQL matches GROUP BY expressions by their
@@ -95,26 +94,18 @@ def flows(
     columns = {"channel": e.c.channel, "village": e.c.village_id, "purpose": purpose}
     chosen = [columns[k] if k in group else null() for k in FLOW_KEYS]
     keys = [e.c.kind, *(columns[k] for k in FLOW_KEYS if k in group), in_col]
-    plain = (
-        select(null(), e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
-        .where(e.c.kind != REVERSAL)
-        .group_by(*keys)
-    )
-    reversals = (
+    # One pass over the ledger: a reversal is joined to the entry it cancels (for its kind).
+    stmt = (
         select(t.c.kind, e.c.kind, *chosen, in_col, func.sum(e.c.amount_fen), func.count())
-        .select_from(e.join(t, t.c.doc_no == e.c.reverses_doc))
-        .where(e.c.kind == REVERSAL)
+        .select_from(e.outerjoin(t, and_(e.c.kind == REVERSAL, t.c.doc_no == e.c.reverses_doc)))
         .group_by(t.c.kind, *keys)
     )
-    out = []
-    for stmt in (plain, reversals):
-        if period.end:
-            stmt = stmt.where(e.c.date <= period.end)
-        out += [
-            Flow(kind, channel, vid, purpose, int(amount), bool(inside), tkind, int(n))
-            for tkind, kind, channel, vid, purpose, inside, amount, n in conn.execute(stmt).all()
-        ]
-    return out
+    if period.end:
+        stmt = stmt.where(e.c.date <= period.end)
+    return [
+        Flow(kind, channel, vid, purpose, int(amount), bool(inside), tkind, int(n))
+        for tkind, kind, channel, vid, purpose, inside, amount, n in conn.execute(stmt).all()
+    ]
 
 
 @dataclass
