@@ -240,6 +240,35 @@ def test_properties(world):
     cadres, households, students, existing, cap, backing = world
     plan = plan_pairs(cadres, households, students, existing, cap, backing)
     cadre = {c.id: c for c in cadres}
+
+    # the shell passes the driver's plain rows: the same decision, named tuples out
+    rows = [[tuple(x) for x in xs] for xs in (households, students, existing)]
+    cadre_rows = [(c.id, c.rank.value, int(c.in_post), int(c.is_teacher), *c[4:]) for c in cadres]
+    plain = plan_pairs(cadre_rows, *rows, cap, backing)
+    assert (plain.keep, plain.add, plain.end, plain.load, plain.shortfall) == (
+        plan.keep,
+        plan.add,
+        plan.end,
+        plan.load,
+        plan.shortfall,
+    )
+    assert (plain.unpaired_households, plain.unpaired_students) == (
+        plan.unpaired_households,
+        plan.unpaired_students,
+    )
+    assert all(type(p) is Pair for p in plain.add + [e.pair for e in plain.end])
+
+    # pairs read without their ids, oldest first: the same decision
+    bare = plan_pairs(
+        cadres,
+        households,
+        students,
+        [p[:3] for p in sorted(existing, key=lambda p: p.id)],
+        cap,
+        backing,
+    )
+    assert bare.add == plan.add and bare.load == plan.load
+    assert [(e.pair[:3], e.reason) for e in bare.end] == [(e.pair[:3], e.reason) for e in plan.end]
     registered = {h.id for h in households}
     student_home = {s.id: s.household_id for s in students if s.household_id in registered}
     pairs = plan.keep + plan.add

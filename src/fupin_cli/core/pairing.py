@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress, repeat
-from operator import attrgetter, gt, is_, mul, not_
+from operator import gt, is_, itemgetter, mul, not_
 from typing import NamedTuple
 
 from fupin_cli.core.codes import CadreRank
@@ -118,26 +118,32 @@ def plan_pairs(
     backing: Mapping[int, Collection[int]] | None = None,
 ) -> PairingPlan:
     """Decide the pairs. ``capacity`` is ``policy.assign.capacity``; ``backing`` maps a village
-    id to the unit ids backing its current work team. Deterministic for the same input."""
+    id to the unit ids backing its current work team. Deterministic for the same input.
+
+    Cadres, households, students and pairs may come as plain tuples in their named tuple's field
+    order, a cadre's rank as its label (CadreRank is a StrEnum: both are the same key of
+    ``capacity``) — the shell passes the driver's rows as they are; only the ones that need a
+    decision are made named tuples here."""
     backing = backing or {}
     # County-sized lists: the passes over them below are C-level map/zip/compress wherever the
     # logic allows, and sorting waits until someone needs a cadre (a re-run with nothing changed
     # is little more than these passes).
-    cadre_list = sorted(cadres, key=_BY_ID)
+    cadre_list = sorted(cadres, key=_ID)
     households = list(households)
-    home = dict(zip(map(_BY_ID, households), households, strict=True))  # one entry per id
-    student_list = sorted(students, key=_BY_HOME)
-    student_list = list(compress(student_list, map(home.__contains__, map(_HOME, student_list))))
-    student_home = dict(zip(map(_BY_ID, student_list), map(_HOME, student_list), strict=True))
-    if len(student_home) != len(student_list):  # one entry per student, the first kept
+    home = dict(zip(map(_ID, households), households, strict=True))  # one entry per id
+    students = list(students)
+    student_list = list(compress(students, map(home.__contains__, map(_HOME, students))))
+    student_home = dict(zip(map(_ID, student_list), map(_HOME, student_list), strict=True))
+    if len(student_home) != len(student_list):  # one entry per student: the first by home, id
         seen: set[str] = set()
-        student_list = [s for s in student_list if not (s.id in seen or seen.add(s.id))]
-        student_home = {s.id: s.household_id for s in student_list}
+        student_list.sort(key=_HOME_ID)
+        student_list = [s for s in student_list if not (s[0] in seen or seen.add(s[0]))]
+        student_home = dict(zip(map(_ID, student_list), map(_HOME, student_list), strict=True))
     pairs = list(existing)
     # capacity by cadre: the rank's, or 0 for a cadre not in post
     cap = dict(
         zip(
-            map(_BY_ID, cadre_list),
+            map(_ID, cadre_list),
             map(
                 mul, map(capacity.get, map(_RANK, cadre_list), repeat(0)), map(_IN_POST, cadre_list)
             ),
@@ -154,26 +160,33 @@ def plan_pairs(
         plan.keep = pairs
         load.update(kept_load)
     else:
-        pairs.sort(key=_pair_order if None in map(_BY_ID, pairs) else _BY_ID)
-        in_post = {c.id for c in cadre_list if c.in_post}
+        pairs = [Pair(*p) for p in pairs]  # a stored pair may come without its id
+        pairs.sort(key=_age)  # stable: pairs without an id keep the order given
+        in_post = set(compress(map(_ID, cadre_list), map(_IN_POST, cadre_list)))
         paired_households, paired_students = _keep_or_end(
             pairs, plan, home, student_home, in_post, cap, load
         )
 
     # 2. Fill the gaps, phase by phase: (who, which cadres, how far). The paired sets hold only
     # registered households and current students, so equal sizes mean nobody is waiting.
-    waiting_students = (
+    waiting_students: list[Student] = (
         []
         if len(paired_students) == len(student_list)
-        else [s for s in student_list if s.id not in paired_students]
+        else _named(
+            Student,
+            sorted((s for s in student_list if s[0] not in paired_students), key=_HOME_ID),
+        )
     )
-    waiting_households = (
+    waiting_households: list[Household] = (
         []
         if len(paired_households) == len(home)
-        else sorted((h for h in home.values() if h.id not in paired_households), key=_BY_ID)
+        else _named(
+            Household,
+            sorted((h for h in home.values() if h[0] not in paired_households), key=_ID),
+        )
     )
-    open_cadres = (
-        [c for c in cadre_list if load[c.id] < cap[c.id]]
+    open_cadres: list[Cadre] = (
+        _named(Cadre, [c for c in cadre_list if load[c[0]] < cap[c[0]]])
         if waiting_students or waiting_households
         else []
     )
@@ -184,7 +197,9 @@ def plan_pairs(
         pool = _Pool(open_cadres, load, cap, teachers_only=teachers_only, near=near)
         if not pool.room:
             continue
-        homes = [home[s.household_id] for s in waiting] if students_turn else waiting
+        homes = (
+            _named(Household, [home[s.household_id] for s in waiting]) if students_turn else waiting
+        )
         left = []
         add = plan.add
         for item, h, cid in zip(waiting, homes, pool.serve(homes, backing), strict=True):
@@ -205,19 +220,18 @@ def plan_pairs(
     for h in waiting_households:
         short[h.township_id][0] += 1
     for s in waiting_students:
-        short[home[s.household_id].township_id][1] += 1
+        short[Household._make(home[s.household_id]).township_id][1] += 1
     plan.shortfall = {t: (n[0], n[1]) for t, n in sorted(short.items())}
     plan.load = {cid: n for cid, n in load.items() if n}
     return plan
 
 
-_BY_ID = attrgetter("id")
-_CADRE = attrgetter("cadre_id")
-_HOME = attrgetter("household_id")
-_PERSON = attrgetter("person_id")
-_BY_HOME = attrgetter("household_id", "id")
-_RANK = attrgetter("rank")
-_IN_POST = attrgetter("in_post")
+# Fields by position, so that plain rows serve as well as named tuples.
+_ID = itemgetter(0)  # Cadre.id, Household.id, Student.id
+_HOME = itemgetter(1)  # Student.household_id
+_HOME_ID = itemgetter(1, 0)  # Student: (household_id, id)
+_RANK = itemgetter(1)  # Cadre.rank
+_IN_POST = itemgetter(2)  # Cadre.in_post
 
 
 def _all_valid(
@@ -228,11 +242,12 @@ def _all_valid(
 ) -> tuple[Counter[int], set[int], set[str]] | None:
     """(load per cadre, paired households, paired students) when every pair in force is still
     valid, else None: the answer of ``_keep_or_end`` keeping them all, in C-level passes."""
-    load = Counter(map(_CADRE, pairs))
+    if not pairs:
+        return Counter(), set(), set()
+    cadre_ids, household_ids, person_ids = list(zip(*pairs, strict=True))[:3]  # columns, in C
+    load = Counter(cadre_ids)
     if any(map(gt, load.values(), map(cap.get, load, repeat(0)))):
         return None  # also catches cadres unknown or not in post (capacity 0)
-    household_ids = list(map(_HOME, pairs))
-    person_ids = list(map(_PERSON, pairs))
     of_household = list(map(is_, person_ids, repeat(None)))
     households = list(compress(household_ids, of_household))
     paired_households = set(households)
@@ -285,8 +300,14 @@ def _keep_or_end(
     return paired_households, paired_students
 
 
-def _pair_order(p: Pair) -> tuple:
-    return (p.id is None, p.id or 0, p.cadre_id, p.household_id, p.person_id or "")
+def _named(kind: type, rows: Iterable[tuple]) -> list:
+    """``rows`` as named tuples of ``kind`` (same field order), with no Python call per row."""
+    return list(map(tuple.__new__, repeat(kind), rows))
+
+
+def _age(p: Pair) -> tuple[bool, int]:
+    """Oldest first: by stored id, then the pairs without one in the order given."""
+    return (p.id is None, p.id or 0)
 
 
 Heap = list[tuple[int, int]]  # (load, cadre id), a min-heap

@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 
-from fupin_cli.core.codes import CadreRank
-from fupin_cli.core.pairing import Cadre, Household, Pair, PairingPlan, Student, plan_pairs
+from fupin_cli.core.pairing import Household, PairingPlan, Student, plan_pairs
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany, paused_gc, rebuilt_indexes
+from fupin_cli.db.bulk import executemany, insert_rows, paused_gc, rebuilt_indexes
 from fupin_cli.db.engine import Database
 from fupin_cli.jobs.assign_queries import (
     REGISTERED,
@@ -75,10 +73,11 @@ class PairResult:
 
 @dataclass
 class PairingInput:
-    cadres: list[Cadre]
-    households: list[Household]
-    students: list[Student]
-    existing: list[Pair]
+    cadres: list[tuple]
+    # driver rows in the field order of core.pairing's Cadre, Household, Student and Pair
+    households: list[tuple]
+    students: list[tuple]
+    existing: list[tuple]
     backing: dict[int, set[int]]  # village id -> backing unit ids of its team in force
 
 
@@ -92,29 +91,28 @@ STUDENTS_SQL = (
     "SELECT p.id_number, p.household_id FROM person p JOIN household h ON h.id = p.household_id "
     f"WHERE h.status IN ({marks(REGISTERED)}) AND p.school_status IN ({marks(STUDENT_LEVELS)})"
 )
-PAIRS_SQL = "SELECT cadre_id, household_id, person_id, id FROM pairing WHERE end_date IS NULL"
+# Pairs in force, oldest first. Their ids matter only to the pairs a run ends (few, and rarely):
+# the usual run reads them without (a third less to read), and reads them again with their ids
+# only when it has pairs to end.
+PAIRS_SQL = (
+    "SELECT cadre_id, household_id, person_id FROM pairing WHERE end_date IS NULL ORDER BY id"
+)
+PAIRS_WITH_IDS_SQL = (
+    "SELECT cadre_id, household_id, person_id, id FROM pairing WHERE end_date IS NULL ORDER BY id"
+)
 
 
 def read_input(conn: Connection, as_of: dt.date) -> PairingInput:
     """Everything the pairing decision needs, as plain values (rows go straight into tuples;
     the decision sorts them itself)."""
-    ranks = {r.value: r for r in CadreRank}
-    cadres = [
-        Cadre(cid, ranks[rank], bool(in_post), bool(teacher), tid, uid)
-        for cid, rank, in_post, teacher, tid, uid in fetch(conn, CADRES_SQL)
-    ]
-    households = _as(Household, fetch(conn, HOUSEHOLDS_SQL, REGISTERED))
-    students = _as(Student, fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS)))
-    existing = _as(Pair, fetch(conn, PAIRS_SQL))
+    cadres = fetch(conn, CADRES_SQL)  # rows in Cadre's field order, the rank as its label
+    households = fetch(conn, HOUSEHOLDS_SQL, REGISTERED)  # rows in Household's field order
+    students = fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS))  # Student's
+    existing = fetch(conn, PAIRS_SQL)  # Pair's, without the id
     teams = current_teams(conn, as_of)
     units = team_units(conn, [t[0] for t in teams.values()])
     backing = {vid: units.get(t[0], set()) for vid, t in teams.items()}
     return PairingInput(cadres, households, students, existing, backing)
-
-
-def _as(kind, rows: list[tuple]) -> list:
-    """Driver rows as named tuples of ``kind`` (same field order), with no Python call per row."""
-    return list(map(tuple.__new__, repeat(kind), rows))
 
 
 def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
@@ -125,21 +123,17 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
             conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
         )
         given = read_input(conn, opts.as_of)
-        plan = plan_pairs(
-            given.cadres,
-            given.households,
-            given.students,
-            given.existing,
-            policy.assign.capacity,
-            given.backing,
-        )
+        plan = _decide(given, policy)
+        if plan.end:  # ending needs the stored ids: the same pairs with them, the same decision
+            given.existing = fetch(conn, PAIRS_WITH_IDS_SQL)
+            plan = _decide(given, policy)
         # more new pairs than pairs in force (a first run): rebuild the indexes once at the end
         bulk = len(plan.add) > len(given.existing)
         with rebuilt_indexes(conn, ("pairing",) if bulk else ()):
-            executemany(
+            insert_rows(
                 conn,
-                "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, batch_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pairing (cadre_id, household_id, person_id, kind, start_date, "
+                "batch_id) VALUES",
                 [
                     (cid, hid, sid, "student" if sid else "household", day, batch.id)
                     for cid, hid, sid, _ in plan.add
@@ -149,7 +143,7 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
             conn,
             "UPDATE pairing SET end_reason = ?, "
             "end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END WHERE id = ?",
-            [(e.reason.value, day, day, e.pair.id) for e in plan.end if e.pair.id is not None],
+            [(e.reason.value, day, day, e.pair.id) for e in plan.end],
         )
         _tally(conn, given, plan, result)
         counts = result.summary()
@@ -158,9 +152,20 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
     return result
 
 
-_TOWNSHIP = attrgetter("township_id")
-_ID_TOWNSHIP = attrgetter("id", "township_id")
-_HOME = attrgetter("household_id")
+def _decide(given: PairingInput, policy: Policy) -> PairingPlan:
+    return plan_pairs(
+        given.cadres,
+        given.households,
+        given.students,
+        given.existing,
+        policy.assign.capacity,
+        given.backing,
+    )
+
+
+_TOWNSHIP = itemgetter(Household._fields.index("township_id"))
+_ID_TOWNSHIP = itemgetter(0, Household._fields.index("township_id"))
+_HOME = itemgetter(Student._fields.index("household_id"))
 
 
 def _tally(conn: Connection, given: PairingInput, plan: PairingPlan, result: PairResult) -> None:
