@@ -123,7 +123,8 @@ def plan_pairs(
     Cadres, households, students and pairs may come as plain tuples in their named tuple's field
     order, a cadre's rank as its label (CadreRank is a StrEnum: both are the same key of
     ``capacity``) — the shell passes the driver's rows as they are; only the ones that need a
-    decision are made named tuples here."""
+    decision are made named tuples here. Pairs without their stored id count as given in age
+    order, oldest first (the shell reads them ordered by id)."""
     backing = backing or {}
     # County-sized lists: the passes over them below are C-level map/zip/compress wherever the
     # logic allows, and sorting waits until someone needs a cadre (a re-run with nothing changed
