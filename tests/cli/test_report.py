@@ -380,6 +380,25 @@ def test_village_register_and_township_file(county, tmp_path):
     assert county("report", "village", "无此村", "-o", tmp_path / "x.xlsx").exit_code == 2
 
 
+def test_township_file_shows_each_poor_village_exit_test_as_its_register_does(county, tmp_path):
+    t = tmp_path / "t.xlsx"
+    ok(county, "report", "township", "漳江镇", "--year", "2016", "-o", t)
+    sheet = load_workbook(t)["各村汇总"]
+    header = [c.value for c in sheet[1]]
+    assert header[-2:] == ["2016年出列检验", "未达条件"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert {r[2] for r in rows} == {"是", "否"}  # the fixture has both kinds in 漳江镇
+    for r in rows:
+        if r[2] == "否":
+            assert not r[-2] and not r[-1]  # not a poor village: no exit test
+            continue
+        v = tmp_path / f"{r[0]}.xlsx"
+        ok(county, "report", "village", r[1], "--year", "2016", "-o", v)
+        info = {x[0]: x[1] for x in load_workbook(v)["村情"].iter_rows(min_row=2, values_only=True)}
+        assert r[-2] == info["出列检验"] and r[-2] in ("达标 可出列", "未达标")
+        assert (r[-1] or "") == (info["未达条件"] or "")
+
+
 def test_formula_text_comes_out_as_text(cli, tmp_path):
     roster = write_xlsx(
         tmp_path / "r.xlsx",

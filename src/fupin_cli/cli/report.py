@@ -109,6 +109,16 @@ def report_command(
         render.to_terminal(tables, heading)
 
 
+ExitYearOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        help="出列检验年度 / the year of the exit test (default: the register's latest "
+        "identification round).",
+    ),
+]
+
+
 @report_app.command("household")
 def household_card(
     ctx: typer.Context,
@@ -130,14 +140,7 @@ def village_register(
     village: Annotated[str, typer.Argument(help="村代码或名称 / village code, name or 乡镇/村.")],
     output: OutOpt = None,
     show_id: ShowIdOpt = False,
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year",
-            help="出列检验年度 / the year of the exit test (default: the register's latest "
-            "identification round).",
-        ),
-    ] = None,
+    year: ExitYearOpt = None,
     policy: PolicyOpt = None,
 ) -> None:
     """村册 / the village register: every registered household, plus a summary sheet with the
@@ -158,10 +161,18 @@ def township_file(
     township: Annotated[str, typer.Argument(help="乡镇名称 / township name or code.")],
     output: OutOpt = None,
     show_id: ShowIdOpt = False,
+    year: ExitYearOpt = None,
+    policy: PolicyOpt = None,
 ) -> None:
-    """乡档 / the township file: per-village summary plus its villages' registers."""
+    """乡档 / the township file: per-village summary with each poor village's exit test, plus
+    its villages' registers."""
+    pol = load_policy(policy)
     _write(
-        ctx, output, lambda conn, path: files.township_file(conn, township, path, show_id=show_id)
+        ctx,
+        output,
+        lambda conn, path: files.township_file(
+            conn, township, path, policy=pol, year=year, show_id=show_id
+        ),
     )
 
 

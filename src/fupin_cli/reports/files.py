@@ -21,7 +21,7 @@ from fupin_cli.core.coverage import PLANNABLE
 from fupin_cli.core.idcard import mask_id, mask_phone
 from fupin_cli.core.ledger import REVERSAL, channel_label, kind_label
 from fupin_cli.core.policy import Policy
-from fupin_cli.core.village_exit import VillageFacts, exit_test
+from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
 from fupin_cli.io.xlsx import MONEY_FORMAT, PERCENT_FORMAT, TEXT_FORMAT, new_workbook, write_table
@@ -482,8 +482,8 @@ def village_register(
     return _save(wb, path)
 
 
-def _exit_rows(info, persons: int, year: int, policy: Policy) -> list[list[Any]]:
-    """The exit test (贫困村出列) as rows of 村情: the year, each service, the verdict, why."""
+def _exit_test(info, persons: int, year: int, policy: Policy) -> ExitTest:
+    """The village's exit test (贫困村出列) for ``year`` from its row and its poor persons."""
     facts = VillageFacts(
         poor_persons=persons,
         agricultural_population=info["agricultural_population"],
@@ -491,18 +491,38 @@ def _exit_rows(info, persons: int, year: int, policy: Policy) -> list[list[Any]]
         collective_income_year=info["collective_income_year"],
         services={name: info[col] for name, col in SERVICE_COLUMNS.items()},
     )
-    test = exit_test(facts, year, policy.village_exit)
+    return exit_test(facts, year, policy.village_exit)
+
+
+def _verdict(test: ExitTest) -> str:
+    return "达标 可出列" if test.ok else "未达标"
+
+
+def _exit_rows(info, persons: int, year: int, policy: Policy) -> list[list[Any]]:
+    """The exit test (贫困村出列) as rows of 村情: the year, each service, the verdict, why."""
+    test = _exit_test(info, persons, year, policy)
     return [
         ["村集体经济收入年度", info["collective_income_year"]],
         *([name, _yes(info[SERVICE_COLUMNS[name]])] for name in policy.village_exit.services),
         ["出列检验年度", year],
-        ["出列检验", "达标 可出列" if test.ok else "未达标"],
+        ["出列检验", _verdict(test)],
         ["未达条件", "；".join(u.reason for u in test.unmet)],
     ]
 
 
-def township_file(conn: Connection, township: str, path: Path, *, show_id: bool = False) -> Path:
+def township_file(
+    conn: Connection,
+    township: str,
+    path: Path,
+    *,
+    policy: Policy,
+    year: int | None = None,
+    show_id: bool = False,
+) -> Path:
+    """乡档: each village's summary with, for a poor village, its exit test for ``year``; and the
+    township's register."""
     geo = Geography.load(conn)
+    year = year or register_year(conn)
     key = "".join(str(township).split())
     if key not in geo.townships:
         by_code = {(geo.codes[v] or "")[:9]: t for v, (t, _n) in geo.names.items() if geo.codes[v]}
@@ -515,17 +535,13 @@ def township_file(conn: Connection, township: str, path: Path, *, show_id: bool 
     )
     rows = _register(conn, vids, show_id)
     per_village = {v: _summary_row(_register(conn, [v], show_id)) for v in vids}  # by id, not name
-    info = {
-        r["id"]: r
-        for r in conn.execute(
-            text("SELECT id, is_poor, agricultural_population FROM village")
-        ).mappings()
-    }
+    info = {r["id"]: r for r in conn.execute(text("SELECT * FROM village")).mappings()}
     wb = new_workbook()
     summary = []
     for v in vids:
         c = per_village[v]
         agri = info[v]["agricultural_population"]
+        test = _exit_test(info[v], c["persons"], year, policy) if info[v]["is_poor"] else None
         summary.append(
             [
                 geo.names[v][1],
@@ -541,6 +557,8 @@ def township_file(conn: Connection, township: str, path: Path, *, show_id: bool 
                 c["大病救助"],
                 c["未分类"],
                 c["unpaired"],
+                _verdict(test) if test else "",
+                "；".join(u.reason for u in test.unmet) if test else "",
             ]
         )
 
@@ -561,9 +579,12 @@ def township_file(conn: Connection, township: str, path: Path, *, show_id: bool 
             "大病救助",
             "未分类",
             "未结对户",
+            f"{year}年出列检验",
+            "未达条件",
         ],
         summary,
         formats={6: PERCENT_FORMAT},
+        max_width=80,
     )
     write_table(
         wb, "贫困户花名册", REGISTER_HEADERS, rows, formats={11: MONEY_FORMAT, 13: TEXT_FORMAT}
