@@ -366,14 +366,16 @@ class ColumnPlan:
     ) -> Iterator[
         tuple[Sequence[int], Sequence[Any], list[Sequence[Any]], dict[int, tuple[str, str]]]
     ]:
-        rows = self.table.rows
+        rows = self.table.cells
         width = self.width
+        start = self.table.first_row
         while True:
-            chunk = list(islice(rows, CHUNK_ROWS))
-            if not chunk:
+            cells: Sequence[Sequence[Any]] = list(islice(rows, CHUNK_ROWS))
+            if not cells:
                 return
-            numbers, cells = zip(*chunk, strict=True)
-            if any(len(c) < width for c in cells):  # a short csv line
+            numbers = range(start, start + len(cells))
+            start += len(cells)
+            if min(map(len, cells)) < width:  # a short csv line
                 cells = [c if len(c) >= width else [*c, *[""] * (width - len(c))] for c in cells]
             by_column = list(zip(*cells, strict=False))  # rows → columns, in C
             columns: list[Sequence[Any]] = []
