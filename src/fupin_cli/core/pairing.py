@@ -138,7 +138,9 @@ def plan_pairs(
     cap = dict(
         zip(
             map(_BY_ID, cadre_list),
-            map(mul, map(capacity.get, map(_RANK, cadre_list), repeat(0)), map(_IN_POST, cadre_list)),
+            map(
+                mul, map(capacity.get, map(_RANK, cadre_list), repeat(0)), map(_IN_POST, cadre_list)
+            ),
             strict=True,
         )
     )
