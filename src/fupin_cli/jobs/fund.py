@@ -321,6 +321,9 @@ def run_import(
                 else:
                     write()
                     result.written = not opts.dry_run
+                # Free the accepted rows while the collector is paused: its first pass after
+                # the pause would otherwise walk all of them (they are still referenced).
+                del write
             result.errors_file = errors.stage(table.headers, result.rejected)
             counts = result.summary()
             counts.pop("errors_file")
@@ -365,7 +368,7 @@ class _Cache(dict):
         return value
 
 
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 16_384
 
 
 class ColumnPlan:
