@@ -223,6 +223,41 @@ def test_duplicate_doc_in_one_file_and_missing_references(county, tmp_path):
     }
 
 
+def test_a_bad_row_late_in_a_file_of_many_chunks_writes_nothing(county, tmp_path, monkeypatch):
+    """Rows are read in chunks (3 rows here): the row numbers run on across them, a 文号 given
+    in an earlier chunk is a repeat, a blank row is skipped, and one bad row anywhere keeps
+    the whole file out of the ledger."""
+    import fupin_cli.jobs.fund as fund_job
+
+    monkeypatch.setattr(fund_job, "CHUNK_ROWS", 3)
+    rows = [e("2016-03-01", "财政投入", "到位", 100_000, "R1")]
+    rows += [
+        e("2016-03-02", "财政投入", "拨付", 100, f"A{n}", 村="桃花村", 用途="产业发展")
+        for n in range(12)
+    ]
+    rows[7] = {}  # a blank row, in the third chunk
+    rows[9]["文号"] = "A2"  # given in row 6 (the second chunk)
+    rows.append(e("2016-03-03", "", "支出", 101, "D1", 拨付文号="A11"))  # more than A11 has
+    path = fund_file(tmp_path / "f.xlsx", rows)
+    before = county.dump()
+    out = fund_import(county, path, code=1)
+    assert (out["rows_read"], out["rows_rejected"], out["entries_added"]) == (13, 2, 0)
+    assert out["written"] is False and county.dump() == before
+    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    assert reasons == {  # row 1 is the title, row 2 the header
+        (12, "文号"): "文号 A2 is already given in row 6",
+        (16, "金额(元)"): (
+            "支出 D1 of 101.00 yuan exceeds the unspent balance of allocation A11: available "
+            "100.00 yuan, short by 1.00 yuan; spend less or allocate more first"
+        ),
+    }
+    out = fund_import(county, path, "--partial", code=1)
+    assert out["entries_added"] == 11 and entries(county) == [
+        "R1",
+        *(f"A{n}" for n in range(12) if n not in (6, 8)),
+    ]
+
+
 def test_unreadable_file_exits_2_and_writes_nothing(county, tmp_path):
     bogus = tmp_path / "fund.xlsx"
     bogus.write_bytes(b"not a workbook")
