@@ -223,6 +223,41 @@ def test_duplicate_doc_in_one_file_and_missing_references(county, tmp_path):
     }
 
 
+def test_a_bad_row_late_in_a_file_of_many_chunks_writes_nothing(county, tmp_path, monkeypatch):
+    """Rows are read in chunks (3 rows here): the row numbers run on across them, a 文号 given
+    in an earlier chunk is a repeat, a blank row is skipped, and one bad row anywhere keeps
+    the whole file out of the ledger."""
+    import fupin_cli.jobs.fund as fund_job
+
+    monkeypatch.setattr(fund_job, "CHUNK_ROWS", 3)
+    rows = [e("2016-03-01", "财政投入", "到位", 100_000, "R1")]
+    rows += [
+        e("2016-03-02", "财政投入", "拨付", 100, f"A{n}", 村="桃花村", 用途="产业发展")
+        for n in range(12)
+    ]
+    rows[7] = {}  # a blank row, in the third chunk
+    rows[9]["文号"] = "A2"  # given in row 6 (the second chunk)
+    rows.append(e("2016-03-03", "", "支出", 101, "D1", 拨付文号="A11"))  # more than A11 has
+    path = fund_file(tmp_path / "f.xlsx", rows)
+    before = county.dump()
+    out = fund_import(county, path, code=1)
+    assert (out["rows_read"], out["rows_rejected"], out["entries_added"]) == (13, 2, 0)
+    assert out["written"] is False and county.dump() == before
+    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    assert reasons == {  # row 1 is the title, row 2 the header
+        (12, "文号"): "文号 A2 is already given in row 6",
+        (16, "金额(元)"): (
+            "支出 D1 of 101.00 yuan exceeds the unspent balance of allocation A11: available "
+            "100.00 yuan, short by 1.00 yuan; spend less or allocate more first"
+        ),
+    }
+    out = fund_import(county, path, "--partial", code=1)
+    assert out["entries_added"] == 11 and entries(county) == [
+        "R1",
+        *(f"A{n}" for n in range(12) if n not in (6, 8)),
+    ]
+
+
 def test_unreadable_file_exits_2_and_writes_nothing(county, tmp_path):
     bogus = tmp_path / "fund.xlsx"
     bogus.write_bytes(b"not a workbook")
@@ -718,6 +753,70 @@ def test_bulk_load_keeps_file_order_and_rebuilds_indexes(county, tmp_path, monke
         "EXPLAIN QUERY PLAN SELECT * FROM fund_entry WHERE village_id = 1 AND date > '2016'"
     )
     assert "ix_fund_entry_village" in str(plan)
+
+
+def test_bulk_insert_writes_every_value_as_given(county):
+    """The bulk insert writes NULL into the statement for a column blank in 50 rows running and
+    binds it otherwise: whatever the run of blanks, each row reads back exactly, in order."""
+    import datetime as dt
+    import random
+
+    import fupin_cli.jobs.fund as fund_job
+    from fupin_cli.core.ledger import Entry
+    from fupin_cli.db.audit import start_batch
+    from fupin_cli.db.engine import open_database
+
+    villages = [r[0] for r in county.sql("SELECT id FROM village ORDER BY id")]
+    households = [r[0] for r in county.sql("SELECT id FROM household ORDER BY id")]
+    rng = random.Random(6)
+    entries: list[Entry] = []
+    for n in range(50 * 7 + 23):  # 7 statements of 50 rows and 23 rows on their own
+        block = n // 50  # blocks 0, 3: nothing blank throughout; 1: 冲销文号 in one row only
+        docs = [x.doc for x in entries]
+        entries.append(
+            Entry(
+                f"D{n:04d}",
+                dt.date(2016, 1, 1) + dt.timedelta(days=n % 300),
+                rng.choice(["receipt", "allocation", "disbursement", "reversal"]),
+                rng.randrange(1, 10**9),
+                rng.choice(["fiscal", "integrated"]),
+                village=rng.choice(villages) if block in (0, 3) or rng.random() < 0.3 else None,
+                household=rng.choice(households) if block in (0, 3) or n % 7 == 0 else None,
+                purpose=rng.choice(["产业发展", "教育"]) if block != 5 else None,
+                reverses=rng.choice(docs) if docs and (block in (0, 3) or n == 77) else None,
+                allocation=rng.choice(docs) if docs and n % 50 == 49 else None,
+                note="备注" if n % 3 else "",
+            )
+        )
+    db = open_database(str(county.db))
+    try:
+        with db.transaction() as conn:
+            batch = start_batch(conn, "test")
+            assert fund_job._insert_entries(conn, entries, batch.id) == len(entries)
+    finally:
+        db.dispose()
+    stored = county.sql(
+        "SELECT doc_no, date, channel, kind, amount_fen, village_id, project_id, household_id, "
+        "purpose, reverses_doc, allocation_doc, note, batch_id FROM fund_entry ORDER BY id"
+    )
+    assert stored == [
+        (
+            x.doc,
+            x.date.isoformat(),
+            x.channel,
+            x.kind,
+            x.amount,
+            x.village,
+            x.project,
+            x.household,
+            x.purpose,
+            x.reverses,
+            x.allocation,
+            x.note,
+            batch.id,
+        )
+        for x in entries
+    ]
 
 
 def test_errors_option_names_the_error_file(county, tmp_path):

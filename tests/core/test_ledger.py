@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 from hypothesis import given, settings
@@ -256,6 +256,125 @@ def test_no_sequence_of_entries_overdraws(steps):
             assert posted.open >= 0
             if posted.entry.kind == "allocation":
                 assert posted.unspent >= 0
+
+
+def _state(book: Ledger) -> tuple:
+    return (
+        dict(book.received),
+        dict(book.allocated),
+        dict(book.disbursed),
+        {d: (asdict(p.entry), p.reversed, p.spent) for d, p in book.entries.items()},
+    )
+
+
+def _outcome(admit, entry: Entry) -> tuple:
+    try:
+        return ("ok", admit(entry), asdict(entry))
+    except (BadEntry, Refusal) as exc:
+        return (type(exc).__name__, exc.field, exc.message, exc.args)
+
+
+def _start() -> Ledger:
+    """Money in two channels; allocations to a village, a household, a project, and one whose
+    purpose the policy bans since it was recorded (loaded, not checked)."""
+    book = Ledger(FUND)
+    book.load(
+        [
+            receipt("R1", 100_000),
+            receipt("R2", 50_000, channel="integrated"),
+            allocation("A1", 1_000),
+            allocation("A2", 1_000, channel="integrated", village=2, household=7),
+            allocation("A3", 1_000, village=None, project=5, purpose="教育"),
+            allocation("A4", 1_000, purpose="人员工资"),
+        ]
+    )
+    return book
+
+
+# What a step may change in an otherwise plain entry: one field, to one of these values.
+_TWISTS = {
+    "none": [None],
+    "amount": [-100 * YUAN, 0, 999 * YUAN, 10**9],
+    "channel": [None, "", "fiscal", "integrated"],
+    "village": [None, 1, 2],
+    "project": [None, 5],
+    "household": [None, 7],
+    "purpose": [None, "", "产业发展", "教育", "人员工资"],
+    "reverses": ["", "named", "R1"],
+    "allocation": [None, "", "named", "R1"],
+    "date": [D - dt.timedelta(days=1), D + dt.timedelta(days=1)],
+    "doc": ["reuse", "copy"],
+}
+
+
+def _plain(book: Ledger, kind: str, doc: str, named: str, amount: int) -> Entry:
+    entry = Entry(doc, D, kind, amount)
+    if kind == "disbursement":
+        entry.allocation = named
+    elif kind == "reversal":
+        entry.reverses = named
+    elif kind == "allocation":
+        entry.channel, entry.village, entry.purpose = "fiscal", 1, "产业发展"
+    elif kind == "receipt":
+        entry.channel = "integrated"
+    return entry
+
+
+def _twisted(book: Ledger, entry: Entry, named: str, twist: str, value) -> Entry:
+    if twist == "doc":
+        return replace(book.entries[named].entry) if value == "copy" else replace(entry, doc=named)
+    if twist != "none":
+        setattr(entry, twist, named if value == "named" else value)
+    return entry
+
+
+def test_admit_decides_as_the_steps_do_for_each_one_change():
+    """Every plain disbursement and allocation, and each with one field changed, against each
+    recorded allocation: the same outcome both ways."""
+    for kind in ("disbursement", "allocation"):
+        for named in ("A1", "A2", "A3", "A4", "R1"):
+            for twist, values in _TWISTS.items():
+                for value in values:
+                    fast, slow = _start(), _start()
+                    entry = _twisted(
+                        slow, _plain(slow, kind, "E1", named, 10 * YUAN), named, twist, value
+                    )
+                    case = (kind, named, twist, value)
+                    assert _outcome(fast.admit, replace(entry)) == _outcome(
+                        slow.admit_in_steps, entry
+                    ), case
+                    assert _state(fast) == _state(slow), case
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["disbursement", "disbursement", "allocation", "receipt", "reversal", "agri_total"]
+            ),
+            st.integers(0, 40),  # which earlier 文号 the entry names
+            st.sampled_from(sorted(_TWISTS)),
+            st.integers(0, 4),  # which value of the twist
+        ),
+        max_size=40,
+    )
+)
+def test_admit_decides_as_the_steps_do(steps):
+    """``admit``'s one-step path for plain disbursements and allocations gives the outcome,
+    message, completed entry and balances that complete → known → check → apply give: for
+    plain entries and for entries with one field changed."""
+    fast, slow = _start(), _start()
+    for n, (kind, pick, twist, which) in enumerate(steps):
+        docs = list(slow.entries)
+        if kind in ("disbursement", "allocation"):
+            docs = [d for d in docs if slow.entries[d].entry.kind == "allocation"] or docs
+        named = docs[pick % len(docs)]
+        values = _TWISTS[twist]
+        entry = _plain(slow, kind, f"E{n}", named, (pick + 1) * YUAN)
+        entry = _twisted(slow, entry, named, twist, values[which % len(values)])
+        assert _outcome(fast.admit, replace(entry)) == _outcome(slow.admit_in_steps, entry)
+        assert _state(fast) == _state(slow)
 
 
 # -- balance tables ---------------------------------------------------------------------------

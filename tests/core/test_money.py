@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin_cli.core.money import MoneyError, fen_to_yuan, format_fen, parse_money
+from fupin_cli.core.money import MoneyError, _parse_exact, fen_to_yuan, format_fen, parse_money
 
 FORMS = "write it like 80000, 80,000.50 or 8万"
 
@@ -140,3 +140,31 @@ def test_float_yuan_with_two_decimals_is_exact(fen: int) -> None:
 def test_fen_to_yuan_is_exact(fen: int) -> None:
     assert fen_to_yuan(fen) * 100 == fen
     assert parse_money(fen_to_yuan(fen)) == fen
+
+
+def _both_ways(value: object) -> tuple[object, object]:
+    def outcome(parse):
+        try:
+            return parse()
+        except MoneyError as exc:
+            return str(exc)
+
+    fast = outcome(lambda: parse_money(value))
+    return fast, outcome(lambda: _parse_exact(value, False))
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_a_float_reads_as_the_decimal_path_reads_it(value: float) -> None:
+    fast, exact = _both_ways(value)
+    assert fast == exact and type(fast) is type(exact)
+
+
+@given(st.integers(min_value=0, max_value=10**15 + 10**3), st.sampled_from([100, 1000, 10]))
+def test_a_float_of_fen_reads_as_the_decimal_path_reads_it(fen: int, scale: int) -> None:
+    for value in (fen / scale, fen / scale + 1e-9, (fen + 0.5) / 100, fen * 0.01):
+        fast, exact = _both_ways(value)
+        assert fast == exact and type(fast) is type(exact)
+
+
+def test_float_noise_beyond_15_digits_still_reads_as_excel_shows_it() -> None:
+    assert parse_money(0.1 + 0.2) == 30  # 0.30000000000000004: not the float nearest 0.30

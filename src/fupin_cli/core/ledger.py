@@ -240,7 +240,69 @@ class Ledger:
         """What an import does with each row: complete the entry (in place); False when its
         文号 is already recorded with this very content (skip it); raise BadEntry when the 文号
         is recorded with other content (a 文号 is used once), BadEntry/Refusal when it breaks a
-        rule; else apply it and return True."""
+        rule; else apply it and return True.
+
+        Most rows of a county file are a new disbursement from a recorded allocation to a
+        village, or a new allocation within its channel's balance. Those are taken here in one
+        step (no message can arise); every other entry, and any such entry that something is
+        wrong with, goes through ``admit_in_steps``, which decides the same way
+        (tests/core/test_ledger.py holds the two paths to the same outcome)."""
+        kind = entry.kind
+        amount = entry.amount
+        if kind == DISBURSEMENT:
+            posted = self.entries.get(entry.allocation) if entry.allocation else None
+            if posted is not None:
+                base = posted.entry
+                channel = entry.channel
+                village = entry.village
+                purpose = entry.purpose or base.purpose
+                if (
+                    base.kind == ALLOCATION
+                    and base.project is None
+                    and base.household is None
+                    and 0 < amount <= base.amount - posted.reversed - posted.spent
+                    and not entry.reverses
+                    and entry.date >= base.date
+                    and (channel is None or channel == base.channel)
+                    and (village is None or base.village is None or village == base.village)
+                    and (not entry.purpose or entry.purpose == base.purpose)
+                    and not (purpose and purpose in self.banned)
+                    and entry.doc not in self.entries
+                ):
+                    if channel is None:
+                        entry.channel = channel = base.channel
+                    if village is None:
+                        entry.village = base.village
+                    entry.purpose = purpose
+                    self.disbursed[channel or ""] += amount
+                    posted.spent += amount
+                    self.entries[entry.doc] = _Posted(entry)
+                    return True
+        elif kind == ALLOCATION:
+            channel = entry.channel
+            purpose = entry.purpose
+            if (
+                amount > 0
+                and channel is not None
+                and purpose
+                and not entry.reverses
+                and not entry.allocation
+                and (
+                    entry.village is not None
+                    or entry.project is not None
+                    or entry.household is not None
+                )
+                and purpose not in self.banned
+                and entry.doc not in self.entries
+                and amount <= self.received[channel] - self.allocated[channel]
+            ):
+                self.allocated[channel] += amount
+                self.entries[entry.doc] = _Posted(entry)
+                return True
+        return self.admit_in_steps(entry)
+
+    def admit_in_steps(self, entry: Entry) -> bool:
+        """``admit`` for any entry, through ``complete``, ``known``, ``check`` and ``apply``."""
         self.complete(entry)
         posted = self.entries.get(entry.doc)
         if posted is not None:

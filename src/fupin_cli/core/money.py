@@ -31,6 +31,17 @@ def parse_money(value: Any, *, allow_negative: bool = False) -> int:
 
     Rejects blanks, text, fractions of a fen, and negatives unless ``allow_negative``.
     """
+    if type(value) is float and 0 <= value < 1e13:
+        # The common cell, a float of whole fen, without Decimal: when the float is the one
+        # nearest to fen/100 (fen < 10**15, at most 15 significant digits), its 15 digits
+        # below are exactly fen/100 (a double keeps 15: DBL_DIG). Anything else goes on.
+        fen = round(value * 100)
+        if fen / 100 == value:
+            return fen
+    return _parse_exact(value, allow_negative)
+
+
+def _parse_exact(value: Any, allow_negative: bool) -> int:
     yuan = _to_decimal(value)
     fen = yuan * 100
     if fen != fen.to_integral_value():

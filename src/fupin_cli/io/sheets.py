@@ -3,7 +3,8 @@
 ``open_table(path, spec)`` finds the data sheet (``--sheet``, else the first visible sheet that
 has a header row), finds the header row by its names (below title rows or a merged title), maps
 the headers to field keys through ``spec``, and streams ``Row`` tuples with the row number as
-Excel shows it. Anything that makes the file unreadable is an ``InputError`` (exit 2), one line.
+Excel shows it (or the bare ``cells`` and the number of the first). Anything that makes the file
+unreadable is an ``InputError`` (exit 2), one line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,8 @@ class Field:
 
 @dataclass
 class Table:
-    """An opened input: where it came from, its header, and its rows (read once)."""
+    """An opened input: where it came from, its header, and its rows (read once, either as
+    ``rows`` or as ``cells``)."""
 
     path: Path
     sheet: str | None  # None for csv
@@ -55,8 +58,18 @@ class Table:
     headers: list[str]  # the original header cells
     columns: dict[str, int]  # field key -> column index
     unknown: list[str]  # headers no field claims
-    rows: Iterator[tuple[int, list[Any]]] = field(repr=False)  # (row number, cells)
+    cells: Iterator[list[Any]] = field(repr=False)  # the data rows' cells, in order
     last_row: int | None = None  # the sheet's last row number, when the reader knows it (progress)
+
+    @property
+    def first_row(self) -> int:
+        """The row number of the first data row (the rows below it are numbered on)."""
+        return self.header_row + 1
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) for each data row."""
+        return enumerate(self.cells, start=self.first_row)
 
     @property
     def where(self) -> str:
@@ -225,14 +238,8 @@ def _find_header(
     headers = [("" if c is None else str(c).strip()) for c in cells]
     claimed = set(columns.values())
     unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
-
-    def stream() -> Iterator[tuple[int, list[Any]]]:
-        for i, r in enumerate(seen[index + 1 :], start=index + 2):
-            yield i, r
-        for i, r in enumerate(rows, start=len(seen) + 1):
-            yield i, r
-
-    return Table(path, sheet, index + 1, headers, columns, unknown, stream())
+    # The rows scanned after the header, then the rest: the numbers run on (row index + 1).
+    return Table(path, sheet, index + 1, headers, columns, unknown, chain(seen[index + 1 :], rows))
 
 
 def _expected(spec: Spec) -> str:
