@@ -267,8 +267,6 @@ CREATE TABLE fund_entry (
 	FOREIGN KEY(allocation_doc) REFERENCES fund_entry (doc_no), 
 	FOREIGN KEY(batch_id) REFERENCES batch (id)
 );
-CREATE INDEX ix_fund_entry_channel_date ON fund_entry (channel, date);
-CREATE INDEX ix_fund_entry_village ON fund_entry (village_id, date);
 CREATE TRIGGER fund_entry_no_delete BEFORE DELETE ON fund_entry
 BEGIN SELECT RAISE(ABORT, 'fund_entry is append-only: record a reversal (冲销) instead'); END;
 CREATE TRIGGER fund_entry_no_update BEFORE UPDATE ON fund_entry

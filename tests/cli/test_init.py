@@ -154,6 +154,20 @@ def test_upgrade_restores_missing_indexes_and_triggers(cli):
     assert {"ix_visit_household", "fund_entry_no_update"} <= names
 
 
+def test_upgrade_to_v2_drops_the_ledger_indexes_v1_had(cli):
+    assert cli("init").exit_code == 0
+    with sqlite3.connect(cli.db) as conn:  # a register as version 1 made it
+        conn.execute("CREATE INDEX ix_fund_entry_channel_date ON fund_entry (channel, date)")
+        conn.execute("CREATE INDEX ix_fund_entry_village ON fund_entry (village_id, date)")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    result = cli("init", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["previous_version"] == 1
+    names = {r[0] for r in cli.sql("SELECT name FROM sqlite_master WHERE tbl_name='fund_entry'")}
+    assert not names & {"ix_fund_entry_channel_date", "ix_fund_entry_village"}
+    assert "fund_entry_no_update" in names  # the append-only triggers stay
+    assert cli.scalar("SELECT value FROM meta WHERE key='schema_version'") == "2"
+
+
 def test_failed_run_creates_no_database(cli, tmp_path):
     result = cli("identify", tmp_path / "missing.xlsx", "--as-of", "2016-09-30")
     assert result.exit_code == 2

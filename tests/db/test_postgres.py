@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from factories import small_county
-from fupin_cli.db.models import metadata
+from fupin_cli.db.models import SCHEMA_VERSION, metadata
 
 PG_URL = os.environ.get("FUPIN_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="FUPIN_TEST_PG_URL is not set")
@@ -37,12 +37,12 @@ def test_init_creates_the_same_schema(cli, pg):
             c.name for c in table.columns
         }, table.name
     with engine.connect() as conn:
-        assert (
-            conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar() == "1"
-        )
+        assert conn.execute(
+            text("SELECT value FROM meta WHERE key='schema_version'")
+        ).scalar() == str(SCHEMA_VERSION)
     engine.dispose()
     again = cli("--db", pg, "init", "--format", "json", db=False)
-    assert json.loads(again.stdout)["previous_version"] == 1
+    assert json.loads(again.stdout)["previous_version"] == SCHEMA_VERSION
 
 
 def test_ledger_is_append_only_on_postgres(cli, pg, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from fupin_cli.db.models import APPEND_ONLY_DDL, SCHEMA_VERSION, metadata
+from fupin_cli.db.models import APPEND_ONLY_DDL, DROPPED_INDEXES, SCHEMA_VERSION, metadata
 from fupin_cli.errors import UsageError
 
 JOURNAL_MODES = ("wal", "delete")
@@ -178,8 +178,11 @@ def _stored_version(conn: Connection) -> int:
 
 
 def _upgrade(conn: Connection) -> None:
-    """Additive upgrade: create missing tables, columns, indexes and triggers."""
+    """Upgrade in place: create missing tables, columns, indexes and triggers; drop the indexes
+    a newer schema dropped."""
     metadata.create_all(conn, checkfirst=True)
+    for name in DROPPED_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)

@@ -138,7 +138,6 @@ def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> L
     return ledger
 
 
-REBUILD_INDEXES_AT = 50_000
 ROWS_PER_STATEMENT = 50
 
 # The entry fields in the order of the INSERT's columns (batch_id comes last, written in).
@@ -170,15 +169,11 @@ class _IsoDates(dict):
         return text
 
 
-def _insert_entries(
-    conn: Connection, entries: Sequence[Entry], batch_id: int, *, recorded: int = 0
-) -> int:
+def _insert_entries(conn: Connection, entries: Sequence[Entry], batch_id: int) -> int:
     """The accepted entries, with the driver's executemany (DESIGN.md §12: no ORM for bulk).
 
-    A load at least as big as the ledger already ``recorded`` (a county year into a new
-    register) drops the two secondary indexes and builds them again after the insert, inside
-    the same transaction: one sort instead of 200,000 scattered B-tree inserts, about half the
-    insert time. The unique 文号 index stays: it is what the 冲销/拨付文号 foreign keys check.
+    The ledger has no secondary index (schema v2 dropped them: its queries scan); the unique
+    文号 index is what the 冲销/拨付文号 foreign keys check.
 
     SQLite gets 50 rows a statement (650 parameters at most, within SQLite's oldest limit of
     999). A column that is NULL in all 50 rows (the 冲销文号 of 50 disbursements, the project
@@ -192,13 +187,6 @@ def _insert_entries(
     columns: list[list[Any]] = [list(map(attrgetter(name), entries)) for name, _ in _INSERT_FIELDS]
     if sqlite:  # SQLite stores a DATE as ISO text
         columns[1] = list(map(_IsoDates().__getitem__, columns[1]))
-    rebuild = n >= REBUILD_INDEXES_AT and n >= recorded
-    indexes = sorted(_fund.indexes, key=lambda ix: ix.name) if rebuild else []
-    if sqlite and n >= 10_000:
-        # A county year's indexes outgrow SQLite's 2 MiB default page cache (this connection).
-        conn.exec_driver_sql("PRAGMA cache_size = -65536")
-    for ix in indexes:
-        ix.drop(conn)
     names = ", ".join(column for _, column in _INSERT_FIELDS)
     batch = f"{int(batch_id):d}"  # our own batch row's id, the same in every row
     width = len(_INSERT_FIELDS)
@@ -231,8 +219,6 @@ def _insert_entries(
     if whole < n:
         sql, kept = statement((), 1)
         executemany(conn, sql, list(zip(*(c[whole:] for c in kept), strict=True)))
-    for ix in indexes:
-        ix.create(conn)
     return n
 
 
@@ -524,8 +510,7 @@ def import_entries(
                 except RowFault as fault:
                     result.fault(row_no, cells[i], fault.column, fault.reason)
         result.rows_read, result.unchanged, result.added = read, unchanged, len(accepted)
-        recorded = len(ledger.entries) - len(accepted)
-        return lambda: _insert_entries(conn, accepted, batch_id, recorded=recorded)
+        return lambda: _insert_entries(conn, accepted, batch_id)
 
     return run_import(
         db,
