@@ -332,13 +332,15 @@ class _Fault:
 
 
 class _Cache(dict):
-    """Raw cell → parsed value (None for a blank, a _Fault for a bad cell), parsed once."""
+    """Raw cell → parsed value (None for a blank, a _Fault for a bad cell), parsed once.
+    ``blank`` and ``faulty`` say whether any cell so far was blank or bad."""
 
-    __slots__ = ("parse",)
+    __slots__ = ("blank", "faulty", "parse")
 
     def __init__(self, parse: Callable[[Any], Any]) -> None:
         super().__init__()
         self.parse = parse
+        self.blank = self.faulty = False
 
     def __missing__(self, raw: Any) -> Any:
         if raw is None or raw == "" or (type(raw) is str and raw.isspace()):
@@ -350,6 +352,10 @@ class _Cache(dict):
                 value = _Fault(str(exc))
             if type(value) is str and not value:
                 value = None
+        if value is None:
+            self.blank = True
+        elif type(value) is _Fault:
+            self.faulty = True
         self[raw] = value
         return value
 
@@ -417,8 +423,7 @@ class ColumnPlan:
                                 faults.setdefault(i, (header, "blank; fill it in"))
                 else:
                     values = list(map(cache.__getitem__, by_column[idx]))
-                    blanks = required and None in cache.values()
-                    if blanks or any(type(v) is _Fault for v in cache.values()):
+                    if (required and cache.blank) or cache.faulty:
                         for i, v in enumerate(values):
                             if v is None:
                                 if required:
