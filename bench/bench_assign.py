@@ -187,9 +187,8 @@ def timed_pair(db_path: Path, policy) -> tuple[float, object]:
 
 def decide_time(db_path: Path, policy) -> float:
     """The pure decision alone (core.pairing.plan_pairs) on this register's input."""
-    from fupin_cli.core.pairing import plan_pairs
     from fupin_cli.db.engine import open_database
-    from fupin_cli.jobs.assign_pair import read_input
+    from fupin_cli.jobs.assign_pair import decide, read_input
 
     db = open_database(str(db_path))
     try:
@@ -201,14 +200,7 @@ def decide_time(db_path: Path, policy) -> float:
 
     with gc_paused():
         started = time.perf_counter()
-        plan_pairs(
-            given.cadres,
-            given.households,
-            given.students,
-            given.existing,
-            policy.assign.capacity,
-            given.backing,
-        )
+        decide(given, policy)
         return time.perf_counter() - started
 
 

@@ -123,10 +123,10 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
             conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
         )
         given = read_input(conn, opts.as_of)
-        plan = _decide(given, policy)
+        plan = decide(given, policy)
         if plan.end:  # ending needs the stored ids: the same pairs with them, the same decision
             given.existing = fetch(conn, PAIRS_WITH_IDS_SQL)
-            plan = _decide(given, policy)
+            plan = decide(given, policy)
         # more new pairs than pairs in force (a first run): rebuild the indexes once at the end
         bulk = len(plan.add) > len(given.existing)
         with rebuilt_indexes(conn, ("pairing",) if bulk else ()):
@@ -152,7 +152,8 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
     return result
 
 
-def _decide(given: PairingInput, policy: Policy) -> PairingPlan:
+def decide(given: PairingInput, policy: Policy) -> PairingPlan:
+    """The pure decision (core.pairing.plan_pairs) on what ``read_input`` read."""
     return plan_pairs(
         given.cadres,
         given.households,
