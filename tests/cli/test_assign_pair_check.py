@@ -320,6 +320,19 @@ def test_lower_capacity_in_the_policy_ends_the_newest_excess_pairs(staffed, tmp_
     assert all(n <= 1 for _s, n in load)
 
 
+def test_a_cadre_rank_edited_by_hand_stops_pair_with_one_line_and_nothing_ended(staffed):
+    staffed.pair()
+    before = staffed.in_force()
+    staffed.cli.sql("UPDATE cadre SET rank = '副科' WHERE staff_no = 'G1'")
+    result = staffed.cli("assign", "pair", "--as-of", "2016-11-01")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "fupin: error: cadre rank 副科 in the register is not one of 市级领导, 县级领导, 科级干部, "
+        "一般干部, 教师; re-import the cadres with 'fupin assign cadres FILE'"
+    ]
+    assert staffed.in_force() == before
+
+
 def test_pair_dry_run_writes_nothing(staffed):
     before = staffed.cli.dump(but=())
     out = staffed.pair("--dry-run")

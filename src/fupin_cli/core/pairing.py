@@ -99,7 +99,7 @@ class PairingPlan:
     """What to do: pairs in force to keep and to end (with the reason), new pairs to add, and
     who is left without a cadre when capacity runs short."""
 
-    keep: list[Pair] = field(default_factory=list)
+    keep: list[Pair] = field(default_factory=list)  # as given when all hold (rows stay rows)
     add: list[Pair] = field(default_factory=list)
     end: list[Ended] = field(default_factory=list)
     unpaired_households: list[int] = field(default_factory=list)

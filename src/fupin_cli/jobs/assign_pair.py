@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from fupin_cli.core.codes import CadreRank
 from fupin_cli.core.pairing import Household, PairingPlan, Student, plan_pairs
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
 from fupin_cli.db.bulk import executemany, insert_rows, paused_gc, rebuilt_indexes
 from fupin_cli.db.engine import Database
+from fupin_cli.errors import UsageError
 from fupin_cli.jobs.assign_queries import (
     REGISTERED,
     STUDENT_LEVELS,
@@ -102,10 +104,20 @@ PAIRS_WITH_IDS_SQL = (
 )
 
 
+_RANKS = frozenset(r.value for r in CadreRank)
+
+
 def read_input(conn: Connection, as_of: dt.date) -> PairingInput:
     """Everything the pairing decision needs, as plain values (rows go straight into tuples;
     the decision sorts them itself)."""
     cadres = fetch(conn, CADRES_SQL)  # rows in Cadre's field order, the rank as its label
+    unknown = {row[1] for row in cadres} - _RANKS
+    if unknown:  # 'assign cadres' stores only known ranks: the register was edited by hand
+        raise UsageError(
+            f"cadre rank {', '.join(sorted(map(str, unknown)))} in the register is not one of "
+            f"{', '.join(r.value for r in CadreRank)}; re-import the cadres with "
+            "'fupin assign cadres FILE'"
+        )
     households = fetch(conn, HOUSEHOLDS_SQL, REGISTERED)  # rows in Household's field order
     students = fetch(conn, STUDENTS_SQL, (*REGISTERED, *STUDENT_LEVELS))  # Student's
     existing = fetch(conn, PAIRS_SQL)  # Pair's, without the id
@@ -124,7 +136,10 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
         )
         given = read_input(conn, opts.as_of)
         plan = decide(given, policy)
-        if plan.end:  # ending needs the stored ids: the same pairs with them, the same decision
+        if plan.end:
+            # Ending needs the stored ids: decide again on the pairs read with them. The second
+            # plan stands on the second read alone (on SQLite this run already holds the write
+            # lock, so the two reads are the same pairs).
             given.existing = fetch(conn, PAIRS_WITH_IDS_SQL)
             plan = decide(given, policy)
         # more new pairs than pairs in force (a first run): rebuild the indexes once at the end
