@@ -750,7 +750,8 @@ def test_bulk_load_keeps_file_order(county, tmp_path):
 
 def test_bulk_insert_writes_every_value_as_given(county):
     """The bulk insert writes NULL into the statement for a column blank in 50 rows running and
-    binds it otherwise: whatever the run of blanks, each row reads back exactly, in order."""
+    binds it otherwise: whatever the runs of blanks or of one day, kind and channel, each row
+    reads back exactly, in order."""
     import datetime as dt
     import random
 
@@ -769,16 +770,21 @@ def test_bulk_insert_writes_every_value_as_given(county):
         entries.append(
             Entry(
                 f"D{n:04d}",
-                dt.date(2016, 1, 1) + dt.timedelta(days=n % 300),
-                rng.choice(["receipt", "allocation", "disbursement", "reversal"]),
+                # blocks 2, 4: one day, kind and channel throughout (block 4 also a blank note)
+                dt.date(2016, 3, block)
+                if block in (2, 4)
+                else dt.date(2016, 1, 1) + dt.timedelta(days=n % 300),
+                "disbursement"
+                if block in (2, 4)
+                else rng.choice(["receipt", "allocation", "disbursement", "reversal"]),
                 rng.randrange(1, 10**9),
-                rng.choice(["fiscal", "integrated"]),
+                "integrated" if block in (2, 4) else rng.choice(["fiscal", "integrated"]),
                 village=rng.choice(villages) if block in (0, 3) or rng.random() < 0.3 else None,
                 household=rng.choice(households) if block in (0, 3) or n % 7 == 0 else None,
                 purpose=rng.choice(["产业发展", "教育"]) if block != 5 else None,
                 reverses=rng.choice(docs) if docs and (block in (0, 3) or n == 77) else None,
                 allocation=rng.choice(docs) if docs and n % 50 == 49 else None,
-                note="备注" if n % 3 else "",
+                note="" if block == 4 else ("备注" if n % 3 else ""),
             )
         )
     db = open_database(str(county.db))
