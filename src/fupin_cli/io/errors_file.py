@@ -107,7 +107,8 @@ class ErrorFile:
     The target is checked before anything is written (not an input file, a folder that exists and
     can be written), the workbook is staged beside it *inside* the run's transaction (a failure
     rolls the run back), and ``publish`` puts it in place once the transaction has committed —
-    or removes a stale one when nothing was rejected.
+    or removes a stale one when nothing was rejected. As a context manager around the
+    transaction it does the one or the other on leaving.
     """
 
     def __init__(self, target: Path, *inputs: Path | None) -> None:
@@ -161,3 +162,14 @@ class ErrorFile:
         if self.staged is not None:
             self.staged.unlink(missing_ok=True)
             self.staged = None
+
+    def __enter__(self) -> ErrorFile:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """The end of the run: publish after the transaction committed, discard after anything
+        went wrong (enter it before the transaction, so that it is left after it)."""
+        if exc_type is None:
+            self.publish()
+        else:
+            self.discard()

@@ -87,23 +87,18 @@ def run_import(
         check_header(table)
     result = ImportResult(dry_run=opts.dry_run)
     errors = ErrorFile(opts.errors or default_errors_path(opts.path), opts.path)
-    try:
-        with db.transaction(dry_run=opts.dry_run) as conn:
-            batch = start_batch(
-                conn,
-                command,
-                input_file=opts.path,
-                arguments={"file": opts.path, "sheet": opts.sheet, "errors": opts.errors},
-            )
-            importer(conn, table, batch.id, result)
-            result.errors_file = errors.stage(table.headers, result.rejected)
-            counts = result.summary()
-            counts.pop("dry_run")
-            batch.finish(counts, outcome="data_problems" if result.problems else "ok")
-    except BaseException:
-        errors.discard()
-        raise
-    errors.publish()
+    with errors, db.transaction(dry_run=opts.dry_run) as conn:
+        batch = start_batch(
+            conn,
+            command,
+            input_file=opts.path,
+            arguments={"file": opts.path, "sheet": opts.sheet, "errors": opts.errors},
+        )
+        importer(conn, table, batch.id, result)
+        result.errors_file = errors.stage(table.headers, result.rejected)
+        counts = result.summary()
+        counts.pop("dry_run")
+        batch.finish(counts, outcome="data_problems" if result.problems else "ok")
     return result
 
 

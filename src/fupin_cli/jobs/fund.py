@@ -291,33 +291,28 @@ def run_import(
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
     result = ImportResult(noun=noun, dry_run=opts.dry_run, partial=opts.partial)
     errors = ErrorFile(opts.errors or default_errors_path(path), path)
-    try:
-        with db.transaction(dry_run=opts.dry_run) as conn:
-            batch = start_batch(
-                conn,
-                command,
-                arguments={"file": path, "partial": opts.partial, "sheet": opts.sheet},
-                input_file=path,
-                policy_version=policy.version,
-            )
-            with paused_gc():
-                write = body(conn, table, batch.id, result)
-                if result.rows_rejected and not opts.partial:
-                    result.added = result.updated = 0  # a file with a bad row writes nothing
-                else:
-                    write()
-                    result.written = not opts.dry_run
-                # Free the accepted rows while the collector is paused: its first pass after
-                # the pause would otherwise walk all of them (they are still referenced).
-                del write
-            result.errors_file = errors.stage(table.headers, result.rejected)
-            counts = result.summary()
-            counts.pop("errors_file")
-            batch.finish(counts, outcome="data_problems" if result.rows_rejected else "ok")
-    except BaseException:
-        errors.discard()
-        raise
-    errors.publish()
+    with errors, db.transaction(dry_run=opts.dry_run) as conn:
+        batch = start_batch(
+            conn,
+            command,
+            arguments={"file": path, "partial": opts.partial, "sheet": opts.sheet},
+            input_file=path,
+            policy_version=policy.version,
+        )
+        with paused_gc():
+            write = body(conn, table, batch.id, result)
+            if result.rows_rejected and not opts.partial:
+                result.added = result.updated = 0  # a file with a bad row writes nothing
+            else:
+                write()
+                result.written = not opts.dry_run
+            # Free the accepted rows while the collector is paused: its first pass after
+            # the pause would otherwise walk all of them (they are still referenced).
+            del write
+        result.errors_file = errors.stage(table.headers, result.rejected)
+        counts = result.summary()
+        counts.pop("errors_file")
+        batch.finish(counts, outcome="data_problems" if result.rows_rejected else "ok")
     return result
 
 

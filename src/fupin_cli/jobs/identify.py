@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,8 +169,10 @@ def _run(
     )
     result = IdentifyResult(dry_run=opts.dry_run)
     village_rejects: VillagesResult | None = None
-    staged = [e for e in (roster_errors, village_errors) if e is not None]
-    try:
+    with ExitStack() as staged:  # the error files: published after the commit, else discarded
+        for errors in (roster_errors, village_errors):
+            if errors is not None:
+                staged.enter_context(errors)
         with db.transaction(dry_run=opts.dry_run) as conn:
             batch = start_batch(
                 conn,
@@ -207,12 +210,6 @@ def _run(
             batch.finish(
                 _batch_counts(result), outcome="data_problems" if result.problems else "ok"
             )
-    except BaseException:
-        for e in staged:
-            e.discard()
-        raise
-    for e in staged:
-        e.publish()
     if result.villages_errors_file:
         warn(
             f"{result.villages_rejected} village row(s) rejected; see {result.villages_errors_file}"
