@@ -56,6 +56,27 @@ class ImportResult:
     def count(self, key: str, n: int = 1) -> None:
         self.extra[key] = self.extra.get(key, 0) + n
 
+    def sort(
+        self,
+        found: tuple[int, tuple] | None,
+        key: tuple,
+        values: tuple,
+        batch_id: int,
+        inserts: list[tuple],
+        updates: list[tuple],
+    ) -> None:
+        """A row known by its natural ``key``, with the stored (id, values) ``found`` for it: new
+        → ``(*key, *values, batch_id)`` to insert; changed → ``(*values, batch_id, id)`` to
+        update; the same → counted unchanged."""
+        if found is None:
+            inserts.append((*key, *values, batch_id))
+            self.created += 1
+        elif found[1] == values:
+            self.unchanged += 1
+        else:
+            updates.append((*values, batch_id, found[0]))
+            self.updated += 1
+
     def summary(self) -> dict[str, Any]:
         return {
             "rows_read": self.rows_read,

@@ -131,15 +131,7 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             continue
         seen[key] = row_no
         values = (v["amount"] or 0, cid)
-        found = existing.get(key)
-        if found is None:
-            inserts.append((*key, *values, batch_id))
-            result.created += 1
-        elif found[1] == values:
-            result.unchanged += 1
-        else:
-            updates.append((*values, batch_id, found[0]))
-            result.updated += 1
+        result.sort(existing.get(key), key, values, batch_id, inserts, updates)
         result.count("amount_fen", values[0])
 
     executemany(

@@ -171,15 +171,7 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             continue
         seen[key] = row_no
         values = (v["money"] or 0, v["goods"] or 0, v["deeds"] or 0, v["solved"])
-        found = existing.get(key)
-        if found is None:
-            inserts.append((*key, *values, batch_id))
-            result.created += 1
-        elif found[1] == values:
-            result.unchanged += 1
-        else:
-            updates.append((*values, batch_id, found[0]))
-            result.updated += 1
+        result.sort(existing.get(key), key, values, batch_id, inserts, updates)
         result.count("money_fen", values[0])
         result.count("goods_fen", values[1])
         result.count("deeds", values[2])
