@@ -7,6 +7,7 @@ SQLAlchemy connection's transaction, so a failure rolls everything back.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,15 @@ def executemany(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> in
 
 
 ROWS_PER_STATEMENT = 50
+
+
+class Days(dict):
+    """A DATE column's values as the driver gives them — ISO text (SQLite) or a date
+    (PostgreSQL) — to dates, each distinct day converted once: ``Days()[value]``."""
+
+    def __missing__(self, value: dt.date | str) -> dt.date:
+        self[value] = day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        return day
 
 
 def insert_rows(conn: Connection, head: str, rows: Sequence[Sequence[Any]]) -> int:

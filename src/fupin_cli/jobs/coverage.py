@@ -18,12 +18,8 @@ from sqlalchemy import Connection
 
 from fupin_cli.core.coverage import Coverage, Member, Record, coverage
 from fupin_cli.core.policy import Policy
-from fupin_cli.db.bulk import selected_ids
+from fupin_cli.db.bulk import Days, selected_ids
 from fupin_cli.jobs.assign_queries import fetch
-
-
-def _day(value: dt.date | str) -> dt.date:
-    return value if type(value) is dt.date else dt.date.fromisoformat(value)
 
 
 def plans(conn: Connection, day: dt.date) -> dict[int, tuple[str, ...]]:
@@ -45,20 +41,12 @@ def plans(conn: Connection, day: dt.date) -> dict[int, tuple[str, ...]]:
     return out
 
 
-class _Days(dict):
-    """ISO text (SQLite) or a date (PostgreSQL) -> date, converted once per distinct day."""
-
-    def __missing__(self, value: dt.date | str) -> dt.date:
-        self[value] = day = _day(value)
-        return day
-
-
 def household_coverage(
     conn: Connection, day: dt.date, households: Collection[int], policy: Policy
 ) -> dict[int, Coverage]:
     wanted = households if isinstance(households, (set, frozenset, dict)) else set(households)
     members: dict[int, list[Member]] = {}
-    days = _Days()
+    days = Days()
     with selected_ids(conn, wanted) as chosen:  # only their members, not the county's
         rows = fetch(
             conn,

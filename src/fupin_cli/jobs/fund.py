@@ -31,7 +31,7 @@ from fupin_cli.core.ledger import (
 from fupin_cli.core.money import MoneyError, parse_money
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.bulk import executemany, paused_gc
+from fupin_cli.db.bulk import ROWS_PER_STATEMENT, Days, executemany, paused_gc
 from fupin_cli.db.engine import Database
 from fupin_cli.db.models import FundEntry
 from fupin_cli.errors import RefusedError, UsageError
@@ -115,14 +115,6 @@ Warn = Callable[[str], None]
 # -- the ledger in memory -----------------------------------------------------------------------
 
 
-class _Dates(dict):
-    """ISO text (SQLite) or a date (PostgreSQL) → date, converted once per distinct day."""
-
-    def __missing__(self, value: Any) -> dt.date:
-        self[value] = day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-        return day
-
-
 def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> Ledger:
     """Every recorded entry, in the order recorded, as the ledger's starting state.
 
@@ -132,13 +124,11 @@ def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> L
         "SELECT doc_no, date, kind, amount_fen, channel, village_id, project_id, household_id, "
         "purpose, reverses_doc, allocation_doc FROM fund_entry ORDER BY id"
     )
-    day = _Dates()
+    day = Days()
     with paused_gc():
         ledger.load(Entry(r[0], day[r[1]], *r[2:]) for r in rows)
     return ledger
 
-
-ROWS_PER_STATEMENT = 50
 
 # The entry fields in the order of the INSERT's columns (batch_id comes last, written in).
 _INSERT_FIELDS = (
