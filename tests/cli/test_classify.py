@@ -273,6 +273,9 @@ def test_plan_workbook(county, tmp_path):
     assert summary["乡镇/村 township/village"] == "漳江镇/桃花村"
     assert summary["帮扶类别 category"] == "大病救助 illness_aid"
     assert summary["帮扶措施 measures"] == "技能培训、危房改造、小额信贷、转移就业"
+    # never classified: the plan shows what the rules give now, and says so
+    assert summary["登记 on record"].startswith("未登记 not on record: what the rules give now")
+    assert "按现行规则 under the rules now" not in summary
     assert summary["帮扶责任人 responsible cadre"] == "未结对 not yet paired"
     members = _sheet(out, "家庭成员")
     assert members[0][:2] == ["姓名 name", "身份证号 ID number"]
@@ -291,6 +294,77 @@ def test_plan_workbook(county, tmp_path):
         ["帮扶措施 measure", "转移就业", "idle_worker"],
     ]
     assert "李四(44岁)" in support[1][3] and "主要致贫原因 main cause: 因病" in support[1][3]
+
+
+def test_plan_states_the_record_and_what_the_rules_give_now(county, tmp_path):
+    """The plan states the category on record (the latest fupin classify); when the facts have
+    changed since, it shows what the rules give now beside it, until classify records that."""
+    classify(county)
+    out = tmp_path / "H1.xlsx"
+
+    def plan():
+        result = county("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF, "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout), dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+
+    data, summary = plan()
+    assert data["recorded"] is True and data["current"] is None
+    assert data["category"] == "大病救助"
+    assert summary["登记 on record"] == f"{AS_OF} (政策版本 policy 2016.1)"
+    assert "按现行规则 under the rules now" not in summary
+
+    county.sql("UPDATE household SET is_wubao = 1 WHERE household_no = 'H1'")  # 五保 since
+    data, summary = plan()
+    assert data["category"] == "大病救助" and data["recorded"] is True
+    measures = ["技能培训", "危房改造", "小额信贷", "转移就业"]  # the members are as they were
+    assert data["current"] == {"category": "政策兜底", "measures": measures}
+    assert summary["帮扶类别 category"] == "大病救助 illness_aid"
+    assert summary["帮扶措施 measures"] == "技能培训、危房改造、小额信贷、转移就业"
+    assert summary["按现行规则 under the rules now"] == (
+        "政策兜底 safety_net; 技能培训、危房改造、小额信贷、转移就业 — the facts or the policy "
+        "changed since; "
+        "run fupin classify to record it"
+    )
+    assert (
+        "on record 大病救助, the rules now give 政策兜底"
+        in county("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF).stderr
+    )
+
+    classify(county)
+    data, summary = plan()
+    assert data["category"] == "政策兜底" and data["current"] is None
+    assert summary["帮扶类别 category"] == "政策兜底 safety_net"
+    assert "按现行规则 under the rules now" not in summary
+
+
+def test_plan_and_explain_list_members_in_family_order(cli, tmp_path):
+    """户主, 配偶, then the children in the relation codes' order (之子 before 之女), whatever
+    the order of the roster's rows (the plan read them in) or of the ID numbers (explain did)."""
+    rows = household(
+        "H1",
+        [
+            person("王父", "户主", birth="19700101"),
+            person("小女", "之女", birth="19960101", male=False),
+            person("小儿", "之子", birth="20000101"),
+            person("王妻", "配偶", birth="19680101", male=False),
+        ],
+        income=1500,
+    )
+    _roster, villages = small_county(tmp_path)
+    roster = write_xlsx(tmp_path / "family.xlsx", rows)
+    result = cli("identify", roster, "--villages", villages, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "plan.xlsx"
+    result = cli("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert [m[0] for m in _sheet(out, "家庭成员")[1:]] == ["王父", "王妻", "小儿", "小女"]
+    result = cli("classify", "--explain", "H1", "--as-of", AS_OF)
+    listed = [
+        line.split()[0]
+        for line in result.stdout.splitlines()
+        if line.startswith("  ") and line.split()[0] in ("王父", "王妻", "小儿", "小女")
+    ]
+    assert listed == ["王父", "王妻", "小儿", "小女"]
 
 
 def test_plan_shows_ids_and_the_responsible_cadre(county, tmp_path):

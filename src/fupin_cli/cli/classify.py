@@ -82,7 +82,22 @@ def classify_command(
         elif plan is not None:
             assert output is not None
             p = job.plan(db, plan, output, policy=rules, as_of=date, show_id=show_id)
-            stderr_console(s.quiet).print(f"wrote {p.output}", highlight=False)
+            say = stderr_console(s.quiet).print
+            say(f"wrote {p.output}", highlight=False, markup=False)
+            if not p.recorded:
+                say(
+                    f"{p.household_no} is not classified yet: the plan shows what the rules give "
+                    "now; run fupin classify to record it",
+                    highlight=False,
+                    markup=False,
+                )
+            elif p.current is not None:
+                say(
+                    f"{p.household_no}: on record {p.category}, the rules now give "
+                    f"{p.current['category']}; run fupin classify to record it",
+                    highlight=False,
+                    markup=False,
+                )
             row = {**p.__dict__, "output": str(p.output), "measures": "、".join(p.measures)}
             emit(
                 fmt.value,

@@ -140,6 +140,7 @@ def _labels(codes: type[Coded]) -> dict[Any, Any]:
 _SKILL, _HEALTH, _RELATION = _labels(LabourSkill), _labels(Health), _labels(Relation)
 _SCHOOL, _WORK = _labels(SchoolStatus), _labels(WorkStatus)
 _HOUSING, _CAUSE = _labels(Housing), _labels(Cause)
+_CATEGORY = _labels(Category)
 
 
 def _odd(codes: type[Coded], value: Any, where: str) -> Any:
@@ -402,6 +403,8 @@ def _one(conn: Connection, household_no: str, as_of: dt.date, option: str) -> On
     hid, status, village_id, attribute, head_name = row
     selection = Selection(household_no=household_no, any_status=True)
     facts = read_facts(conn, selection, as_of)[0].facts
+    members = sorted(facts.members, key=lambda m: (_family_rank(m.relation), -m.age, m.name))
+    facts = facts._replace(members=tuple(members))
     geo = Geography.load(conn)
     return OneHousehold(hid, status, geo.label(village_id), attribute, head_name, facts)
 
@@ -419,10 +422,40 @@ def explain_household(
 class PlanResult:
     household_no: str
     output: Path
-    category: str
+    category: str  # the recorded category, or what the rules give now when none is recorded
     measures: list[str]
     cadre: str | None
     members: int
+    recorded: bool  # a classification is on record (fupin classify ran for the household)
+    current: dict[str, Any] | None = None  # the rules' result now, when it differs from the record
+
+
+@dataclass
+class Recorded:
+    """The latest classification row of a household: what the register says."""
+
+    category: str
+    measures: tuple[str, ...]
+    as_of: dt.date
+    policy_version: str
+
+
+def recorded_classification(conn: Connection, household_id: int) -> Recorded | None:
+    row = conn.execute(
+        select(
+            _classification.c.category,
+            _classification.c.measures,
+            _classification.c.as_of,
+            _classification.c.policy_version,
+        )
+        .where(_classification.c.household_id == household_id)
+        .order_by(_classification.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    category, measures, as_of, version = row
+    return Recorded(category, tuple(json.loads(measures or "[]")), as_of, version)
 
 
 def plan(
@@ -434,7 +467,11 @@ def plan(
     as_of: dt.date,
     show_id: bool = False,
 ) -> PlanResult:
-    """Write the 一户一策 record of one household to ``output`` (.xlsx); nothing else is written."""
+    """Write the 一户一策 record of one household to ``output`` (.xlsx); nothing else is written.
+
+    The category and measures are the ones on record (the latest ``fupin classify``); when the
+    rules give something else now (the facts or the policy changed since), the plan says so
+    beside them. A household never classified shows what the rules give now, marked as such."""
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"-o {output}: the plan is a workbook; give a file name ending in .xlsx")
     folder = output.parent if str(output.parent) else Path(".")
@@ -442,6 +479,7 @@ def plan(
         raise UsageError(f"-o {output}: folder {folder} does not exist")
     with db.reading() as conn:
         one = _one(conn, household_no, as_of, "--plan")
+        record = recorded_classification(conn, one.household_id)
         people = conn.execute(
             select(
                 _person.c.name,
@@ -469,22 +507,46 @@ def plan(
                 .order_by(_pairing.c.start_date, _pairing.c.id)
             )
         ]
+    people.sort(
+        key=lambda p: (_family_rank(_RELATION.get(p.relation)), p.birth_date or dt.date.max, p.name)
+    )
     c = classify(one.facts, policy.classify)
-    _write_plan(output, one, c, people, cadres, policy=policy, as_of=as_of, show_id=show_id)
+    now = (c.category.value, tuple(m.value for m in c.measures))
+    shown = (record.category, record.measures) if record is not None else now
+    differs = record is not None and shown != now
+    _write_plan(
+        output, one, c, shown, record, people, cadres, policy=policy, as_of=as_of, show_id=show_id
+    )
     return PlanResult(
         household_no,
         output,
-        c.category.value,
-        [m.value for m in c.measures],
+        shown[0],
+        list(shown[1]),
         "、".join(cadres) or None,
         len(people),
+        recorded=record is not None,
+        current={"category": now[0], "measures": list(now[1])} if differs else None,
     )
+
+
+def _category_label(label: str) -> str:
+    """大病救助 illness_aid; a label the program does not know (a hand edit) as it is."""
+    category = _CATEGORY.get(label)
+    return f"{category} {category.key}" if category is not None else label
+
+
+def _family_rank(relation: Relation | None) -> str:
+    """Members in the order a household register lists them: 户主, 配偶, children, … (the
+    relation's code order); the elder first within one relation."""
+    return relation.code if relation is not None else Relation.OTHER.code
 
 
 def _write_plan(
     output: Path,
     one: OneHousehold,
     c: Classification,
+    shown: tuple[str, tuple[str, ...]],
+    record: Recorded | None,
     people: list[Any],
     cadres: list[str],
     *,
@@ -492,8 +554,24 @@ def _write_plan(
     as_of: dt.date,
     show_id: bool,
 ) -> None:
+    """``shown`` is the category and measures the plan states (on record, else the rules' now);
+    ``c`` is what the rules give now, whose reasons the third sheet lists."""
     f = one.facts
     ages = _age_of(as_of)
+    now = (c.category.value, tuple(m.value for m in c.measures))
+    if record is None:
+        on_record = "未登记 not on record: what the rules give now; run fupin classify to record it"
+    else:
+        on_record = f"{record.as_of} (政策版本 policy {record.policy_version})"
+    differs: list[tuple[str, str]] = []
+    if record is not None and now != shown:
+        differs.append(
+            (
+                "按现行规则 under the rules now",
+                f"{_category_label(now[0])}; {'、'.join(now[1]) or '无'} — the facts or the policy "
+                "changed since; run fupin classify to record it",
+            )
+        )
 
     def yn(value: bool | None) -> str:
         return "是" if value else ("" if value is None else "否")
@@ -515,8 +593,10 @@ def _write_plan(
             ("五保 wubao", yn(f.wubao)),
             ("搬迁区域(户) relocation zone (household)", yn(f.relocation_zone)),
             ("搬迁区域(村) relocation zone (village)", yn(f.village_relocation_zone)),
-            ("帮扶类别 category", f"{c.category} {c.category.key}"),
-            ("帮扶措施 measures", "、".join(c.measures) or "无"),
+            ("帮扶类别 category", _category_label(shown[0])),
+            ("帮扶措施 measures", "、".join(shown[1]) or "无"),
+            ("登记 on record", on_record),
+            *differs,
             ("帮扶责任人 responsible cadre", "、".join(cadres) or "未结对 not yet paired"),
             ("基准日期 as of", as_of),
             ("政策版本 policy version", policy.version),
