@@ -328,6 +328,39 @@ def test_csv_needs_a_table_and_xlsx_a_file(county):
     assert county("report", "--quarter", "2016Q3", "-f", "xlsx").exit_code == 2
 
 
+def test_output_file_takes_its_format_from_its_ending(county, tmp_path):
+    """`fupin report --quarter 2016Q3 -o q3.xlsx` (DESIGN §1) writes the workbook; -o q3.json
+    and -o t.csv write the json and the csv a --format would print; nothing goes to stdout."""
+    r = report_json(county, "--quarter", "2016Q3")
+    result = ok(county, "report", "--quarter", "2016Q3", "-o", tmp_path / "q3.xlsx")
+    assert result.stdout == "" and "report written" in result.stderr
+    assert load_workbook(tmp_path / "q3.xlsx").sheetnames[0] == "汇总"
+    assert ok(county, "report", "--quarter", "2016Q3", "-o", tmp_path / "q3.json").stdout == ""
+    assert json.loads((tmp_path / "q3.json").read_text(encoding="utf-8")) == r
+    ok(county, "report", "--quarter", "2016Q3", "--table", "summary", "-o", tmp_path / "s.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8"))))
+    assert int(rows[0]["贫困人口"]) == r["county"]["persons"]
+    ok(county, "report", "--quarter", "2016Q3", "-f", "json", "-o", tmp_path / "data")
+    assert json.loads((tmp_path / "data").read_text(encoding="utf-8")) == r
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("-o", "q3.txt"), "give a file name ending in .xlsx, .json or .csv"),
+        (("-f", "table", "-o", "q3.xlsx"), "-o writes a file: give --format xlsx, json or csv"),
+        (("-f", "json", "-o", "q3.xlsx"), "does not match --format json"),
+        (("-o", "no/such/folder/q3.xlsx"), "folder no/such/folder does not exist"),
+    ],
+)
+def test_output_file_that_cannot_be_written_as_asked_exits_2(county, tmp_path, args, message):
+    args = tuple(str(tmp_path / a) if a.startswith(("q3", "no/")) else a for a in args)
+    message = message.replace("no/such/folder", str(tmp_path / "no/such/folder"))
+    result = county("report", "--quarter", "2016Q3", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert result.stdout == "" and list(tmp_path.glob("q3*")) == []
+
+
 def test_household_card_masks_ids(county, tmp_path):
     path = tmp_path / "card.xlsx"
     ok(county, "report", "household", "H1", "-o", path)

@@ -12,7 +12,7 @@ from fupin_cli.cli.app import app
 from fupin_cli.cli.options import PolicyOpt, ShowIdOpt, open_db, state
 from fupin_cli.core.periods import PeriodError, parse_period
 from fupin_cli.errors import UsageError
-from fupin_cli.io.output import print_json, stderr_console
+from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
 from fupin_cli.reports import files, render
 from fupin_cli.reports.quarterly import build
@@ -58,8 +58,13 @@ def report_command(
         Level, typer.Option("--level", help="汇总层级 / county, township or village.")
     ] = Level.village,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="格式 / table, json, csv or xlsx.")
-    ] = ReportFormat.table,
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="格式 / table, json, csv or xlsx (default: table; with -o, the file's ending).",
+        ),
+    ] = None,
     table: Annotated[
         str | None,
         typer.Option("--table", help=f"csv 的表 / the table for csv: {', '.join(TABLES)}."),
@@ -84,10 +89,9 @@ def report_command(
         raise UsageError(
             f"--quarter {quarter}: that is a year; use --year {quarter} or a quarter like {quarter}Q3"
         )
+    fmt = _format(fmt, output)
     if fmt is ReportFormat.csv and table not in TABLES:
         raise UsageError(f"--format csv needs --table, one of: {', '.join(TABLES)}")
-    if fmt is ReportFormat.xlsx and output is None:
-        raise UsageError("--format xlsx needs -o FILE.xlsx")
     pol = load_policy(policy)
     db = open_db(ctx)
     try:
@@ -96,17 +100,49 @@ def report_command(
     finally:
         db.dispose()
     heading = f"精准扶贫季度报告 {period.label} ({period.start} – {period.end})"
-    if fmt is ReportFormat.json:
-        print_json(report.as_dict(level.value))
-        return
-    tables = all_tables(report, level.value)
-    if fmt is ReportFormat.csv:
-        render.to_csv(next(t for t in tables if t.name == table))
-    elif fmt is ReportFormat.xlsx:
+    tables = all_tables(report, level.value) if fmt is not ReportFormat.json else []
+    if fmt is ReportFormat.xlsx:
+        assert output is not None
         render.to_xlsx(tables, output, heading)
-        stderr_console(state(ctx).quiet).print(f"report written: {output}", markup=False)
-    else:
+    elif fmt is ReportFormat.table:
         render.to_terminal(tables, heading)
+    else:
+        with text_output(output) as out:
+            if fmt is ReportFormat.json:
+                print_json(report.as_dict(level.value), out)
+            else:
+                render.to_csv(next(t for t in tables if t.name == table), out)
+    if output is not None:
+        stderr_console(state(ctx).quiet).print(f"report written: {output}", markup=False)
+
+
+_SUFFIX_FORMAT = {".xlsx": ReportFormat.xlsx, ".json": ReportFormat.json, ".csv": ReportFormat.csv}
+
+
+def _format(fmt: ReportFormat | None, output: Path | None) -> ReportFormat:
+    """The format asked for, else the -o file's ending, else the terminal table. A file asked
+    for is always written: -o with the terminal table, or with another ending, is refused."""
+    if output is None:
+        if fmt is ReportFormat.xlsx:
+            raise UsageError("--format xlsx needs -o FILE.xlsx")
+        return fmt or ReportFormat.table
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"-o {output}: folder {folder} does not exist")
+    by_suffix = _SUFFIX_FORMAT.get(output.suffix.lower())
+    if fmt is None:
+        if by_suffix is None:
+            raise UsageError(
+                f"-o {output}: give a file name ending in .xlsx, .json or .csv (or --format)"
+            )
+        return by_suffix
+    if fmt is ReportFormat.table:
+        raise UsageError(
+            "-o writes a file: give --format xlsx, json or csv, or leave -o out for the table"
+        )
+    if by_suffix is not None and by_suffix is not fmt:
+        raise UsageError(f"-o {output}: the file's ending does not match --format {fmt.value}")
+    return fmt
 
 
 ExitYearOpt = Annotated[

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
@@ -28,6 +29,28 @@ def guard(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+@contextmanager
+def text_output(path: Path | None) -> Iterator[IO[str]]:
+    """Where json or csv goes: stdout, or the file ``path`` (-o) — written whole or not at all
+    (a temporary file beside it, renamed when complete)."""
+    if path is None:
+        yield sys.stdout
+        return
+    from fupin_cli.errors import UsageError
+
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            yield out
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"-o {path}: cannot write ({exc.strerror}); check the folder") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def stdout_console() -> Console:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO
 
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import stdout_console, write_csv
@@ -86,7 +87,7 @@ def _show(value, kind: str):
     return value
 
 
-def to_csv(t: Table) -> None:
+def to_csv(t: Table, out: IO[str] | None = None) -> None:
     def cell(value, kind):
         if value is None:
             return ""
@@ -97,7 +98,7 @@ def to_csv(t: Table) -> None:
         return value
 
     rows = [{h: cell(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows]
-    write_csv(rows, [(h, h) for h in t.headers], sys.stdout)
+    write_csv(rows, [(h, h) for h in t.headers], out or sys.stdout)
 
 
 def to_xlsx(tables: list[Table], path: Path, heading: str) -> Path:
@@ -111,9 +112,12 @@ def to_xlsx(tables: list[Table], path: Path, heading: str) -> Path:
     _charts(sheets, tables)
     wb.properties.title = heading
     wb.properties.creator = "fupin"
+    tmp = path.with_name(path.name + ".tmp")  # written whole or not at all
     try:
-        wb.save(path)
+        wb.save(tmp)
+        tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise UsageError(f"-o {path}: cannot write ({exc.strerror}); check the folder") from None
     return path
 
