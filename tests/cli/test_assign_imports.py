@@ -463,10 +463,13 @@ def test_visits_bad_rows_rejected(staffed, tmp_path):
         visit("2016-09-01", "G001", "H1", "座谈"),
         visit("2016-09-01", "G001", "H1", 办实事件数=-1),
         visit("2016-09-01", "G001", "H1"),
+        visit("2016-09-01", "G001", "H1", 办实事件数=10**30),
+        visit("2099-13-01", "G001", "H1"),
+        visit("2106-09-01", "G001", "H1"),
     ]
     sheet = write_xlsx(tmp_path / "visits.xlsx", rows, VISIT_HEADERS)
     out = run(staffed, "assign", "visits", sheet, code=1)
-    assert out["created"] == 1 and out["rows_rejected"] == 7
+    assert out["created"] == 1 and out["rows_rejected"] == 10
     header, rejected = error_rows(tmp_path / "visits.errors.xlsx")
     assert list(header) == ["行号", "列", "原因", *VISIT_HEADERS]
     got = {r[0]: (r[1], r[2]) for r in rejected}
@@ -484,4 +487,10 @@ def test_visits_bad_rows_rejected(staffed, tmp_path):
     assert got[7][0] == "类型" and "'座谈' is not a valid 走访类型" in got[7][1]
     assert got[8] == ("办实事件数", "must be 0 or more, not -1")
     assert got[9] == (None, "the same visit (日期, 干部, 户编号, 类型, 问题) as row 2")
+    assert got[10] == (
+        "办实事件数",
+        f"'{float(10**30)}' is too large for this column; check the cell",
+    )
+    assert got[11][0] == "日期"
+    assert got[12] == ("日期", "2106-09-01 is outside the years 1990–2100; check the year")
     assert staffed.scalar("SELECT count(*) FROM visit") == 1

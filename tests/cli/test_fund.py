@@ -205,6 +205,38 @@ def _csv_errors(path):
         return list(csv.DictReader(fh))
 
 
+def test_amounts_beyond_any_county_and_dates_outside_the_years_are_rejected(county, tmp_path):
+    """A pasted account number in 金额 or a 9999-12-31 placeholder would stay in the append-only
+    ledger for good (and overflow its sums); each is a rejected row naming its column."""
+    before = county.dump()
+    rows = [
+        e("2016-03-01", "财政投入", "到位", 90000000000000000, "R1"),
+        e("2016-03-01", "财政投入", "到位", "99999999999999999999", "R2"),
+        e("9999-12-31", "财政投入", "到位", 100, "R3"),
+        e("2106-03-01", "财政投入", "到位", 100, "R4"),
+        e("2016-03-01", "财政投入", "到位", 100, "R5"),
+    ]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
+    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    too_much = "is more than 100亿元 (10,000,000,000 yuan), beyond any county's money; check the"
+    assert list(reasons) == [(3, "金额(元)"), (4, "金额(元)"), (5, "日期"), (6, "日期")]
+    assert too_much in reasons[(3, "金额(元)")] and too_much in reasons[(4, "金额(元)")]
+    assert reasons[(5, "日期")] == "9999-12-31 is outside the years 1990–2100; check the year"
+    assert county.dump() == before  # a file with a bad row writes nothing
+    result = county(
+        "fund", "add", "--channel", "fiscal", "--kind", "到位", "--amount", "92233720368547758",
+        "--date", "2016-03-01", "--doc", "R9",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--amount 92233720368547758: '92233720368547758' is more" in (
+        result.stderr
+    )
+    result = county(
+        "fund", "add", "--channel", "fiscal", "--kind", "到位", "--amount", "100",
+        "--date", "2101-01-01", "--doc", "R9",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--date 2101-01-01: 2101-01-01 is outside" in result.stderr
+
+
 def test_duplicate_doc_in_one_file_and_missing_references(county, tmp_path):
     rows = [
         e("2016-03-01", "财政投入", "到位", 100, "R1"),

@@ -602,6 +602,28 @@ def test_bad_village_rows(cli, tmp_path):
     ]
 
 
+def test_numbers_too_large_or_impossible_are_rejected_rows(cli, tmp_path):
+    """A pasted ID or account number where a population or an amount goes is a rejected row
+    naming its column — not an internal error from the database's integers."""
+    v = write_villages(
+        tmp_path / "v.xlsx",
+        [
+            village("漳江镇", "桃花村", registered=10**30),
+            village("漳江镇", "枫树村", income=1e25),
+            village("漳江镇", "李家村", agri=-5),
+            village("漳江镇", "张家村", registered="inf"),
+        ],
+    )
+    out = json.loads(identify(cli, "--villages", v, code=1).stdout)
+    assert out["villages_rejected"] == 4
+    errs = [(e["列"], e["原因"]) for e in errors_of(tmp_path / "v.errors.xlsx")]
+    assert errs[0] == ("户籍人口", "'1e+30' is too large for this column; check the cell")
+    assert errs[1][0] == "村集体经济收入(元)" and "is more than 100亿元" in errs[1][1]
+    assert errs[2] == ("农业人口", "must be 0 or more, not -5")
+    assert errs[3] == ("户籍人口", "'inf' is not a whole number")
+    assert cli.scalar("SELECT count(*) FROM village") == 0
+
+
 def test_nothing_to_do_is_a_usage_error(cli):
     result = cli("identify")
     assert result.exit_code == 2 and "give a roster file" in result.stderr

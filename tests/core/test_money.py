@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin_cli.core.money import MoneyError, _parse_exact, fen_to_yuan, format_fen, parse_money
+from fupin_cli.core.money import (
+    MAX_FEN,
+    MoneyError,
+    _parse_exact,
+    fen_to_yuan,
+    format_fen,
+    parse_money,
+)
 
 FORMS = "write it like 80000, 80,000.50 or 8万"
 
@@ -120,14 +127,28 @@ def test_fen_to_yuan() -> None:
     assert str(fen_to_yuan(0)) == "0.00"
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+@given(st.integers(min_value=0, max_value=MAX_FEN))
 def test_format_then_parse_round_trips(fen: int) -> None:
     assert parse_money(format_fen(fen)) == fen
 
 
-@given(st.integers(min_value=-(10**15), max_value=10**15))
+@given(st.integers(min_value=-MAX_FEN, max_value=MAX_FEN))
 def test_format_then_parse_round_trips_with_sign(fen: int) -> None:
     assert parse_money(format_fen(fen), allow_negative=True) == fen
+
+
+@pytest.mark.parametrize(
+    "value",
+    [MAX_FEN / 100 + 0.01, 10**11, "90000000000000000", 1e20, "9999999999999999万"],
+)
+def test_an_amount_beyond_any_county_is_refused(value) -> None:
+    """Above 100亿元 a cell is a pasted account or ID number, not money; refusing it keeps every
+    sum of the ledger inside the database's 64-bit integers."""
+    with pytest.raises(MoneyError, match="more than 100亿元"):
+        parse_money(value, allow_negative=True)
+    with pytest.raises(MoneyError, match="more than 100亿元"):
+        parse_money(f"-{value}" if isinstance(value, str) else -value, allow_negative=True)
+    assert parse_money(MAX_FEN // 100) == MAX_FEN
 
 
 @given(st.integers(min_value=0, max_value=10**12))
@@ -136,7 +157,7 @@ def test_float_yuan_with_two_decimals_is_exact(fen: int) -> None:
     assert parse_money(fen / 100) == fen
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+@given(st.integers(min_value=0, max_value=MAX_FEN))
 def test_fen_to_yuan_is_exact(fen: int) -> None:
     assert fen_to_yuan(fen) * 100 == fen
     assert parse_money(fen_to_yuan(fen)) == fen

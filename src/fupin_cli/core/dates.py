@@ -23,6 +23,11 @@ _PATTERNS = [
 ]
 
 
+# The years a record of the programme's work may carry (a ledger entry, a loan, a visit, a
+# measure, a team's posting), and that --year and --quarter accept (core.periods).
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
 class DateError(ValueError):
     """A value that is not a real date; the message shows the form that works."""
 
@@ -51,6 +56,17 @@ def parse_date(value: Any) -> date:
         return date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError:
         raise DateError(f"impossible date '{value.strip()}'; {_FORMS}") from None
+
+
+def parse_record_date(value: Any) -> date:
+    """``parse_date`` for the date of a record of the work: within FIRST_YEAR–LAST_YEAR, so a
+    typed 2106 for 2016 or a 9999-12-31 placeholder is refused, not kept for good."""
+    day = parse_date(value)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise DateError(
+            f"{day.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check the year"
+        )
+    return day
 
 
 def _from_serial(serial: float) -> date:

@@ -20,6 +20,11 @@ _AMOUNT = re.compile(
     r"(?P<wan>万?)元?"
 )
 _WAN = Decimal(10_000)
+# The largest amount one cell may hold: 100亿元, far above any county's money, and low enough
+# that millions of such amounts still add up inside SQLite's 64-bit integers. A bank-card or ID
+# number pasted into 金额 is refused here instead of breaking every sum of the ledger.
+MAX_YUAN = 10_000_000_000
+MAX_FEN = MAX_YUAN * 100
 
 
 class MoneyError(ValueError):
@@ -31,7 +36,7 @@ def parse_money(value: Any, *, allow_negative: bool = False) -> int:
 
     Rejects blanks, text, fractions of a fen, and negatives unless ``allow_negative``.
     """
-    if type(value) is float and 0 <= value < 1e13:
+    if type(value) is float and 0 <= value <= MAX_YUAN:
         # The common cell, a float of whole fen, without Decimal: when the float is the one
         # nearest to fen/100 (fen < 10**15, at most 15 significant digits), its 15 digits
         # below are exactly fen/100 (a double keeps 15: DBL_DIG). Anything else goes on.
@@ -48,6 +53,11 @@ def _parse_exact(value: Any, allow_negative: bool) -> int:
         raise MoneyError(f"'{value}' has fractions of a fen; amounts go to 2 decimal places")
     if fen < 0 and not allow_negative:
         raise MoneyError(f"negative amount '{value}' is not allowed here")
+    if abs(fen) > MAX_FEN:
+        raise MoneyError(
+            f"'{value}' is more than 100亿元 ({MAX_YUAN:,} yuan), beyond any county's money; "
+            "check the cell (an account or ID number?)"
+        )
     return int(fen)
 
 

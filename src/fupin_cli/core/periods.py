@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from fupin_cli.core.codes import clean_text
+from fupin_cli.core.dates import FIRST_YEAR, LAST_YEAR
 
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 _FORMS = "write it like 2016Q3 or 2016"
 _QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 _CHINESE_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4"}

@@ -24,9 +24,9 @@ from fupin_cli.jobs.assign_imports import ImportOptions, ImportResult, run_impor
 from fupin_cli.jobs.assign_queries import fetch, iso
 from fupin_cli.jobs.assign_visits import Cadres
 from fupin_cli.jobs.rows import (
-    DATE,
     ID,
     MONEY,
+    RECORD_DATE,
     TEXT,
     Col,
     Plan,
@@ -64,7 +64,7 @@ def measure(value: Any) -> str:
 
 
 COLUMNS = [
-    Col("date", DATE, required=True),
+    Col("date", RECORD_DATE, required=True),
     Col("household_no", digits_text, required=True, cached=False),
     Col("id_number", ID, cached=False),
     Col("measure", measure, required=True),

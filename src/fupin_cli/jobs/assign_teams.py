@@ -30,7 +30,7 @@ from fupin_cli.jobs.assign_imports import (
     split_names,
 )
 from fupin_cli.jobs.assign_queries import fetch, insert_id, iso
-from fupin_cli.jobs.rows import DATE, TEXT, Col, Plan, RowFault, code, row_is_blank
+from fupin_cli.jobs.rows import RECORD_DATE, TEXT, Col, Plan, RowFault, code, row_is_blank
 
 SPEC = Spec(
     [
@@ -70,8 +70,8 @@ COLUMNS = [
     Col("units", TEXT),
     Col("enterprise", TEXT),
     Col("credit_code", credit_code),
-    Col("start", DATE, required=True),
-    Col("end", DATE),
+    Col("start", RECORD_DATE, required=True),
+    Col("end", RECORD_DATE),
 ]
 
 FIELDS = ("leader_name", "leader_level", "secretary_name", "enterprise_id", "end_date")

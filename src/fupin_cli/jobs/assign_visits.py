@@ -7,8 +7,6 @@ a cadre to a household they are not paired with is accepted (``fupin assign chec
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import VisitKind, clean_text
@@ -19,8 +17,8 @@ from fupin_cli.io.sheets import Field, Spec, Table
 from fupin_cli.jobs.assign_imports import ImportOptions, ImportResult, run_import
 from fupin_cli.jobs.assign_queries import fetch, iso
 from fupin_cli.jobs.rows import (
-    DATE,
     MONEY,
+    RECORD_DATE,
     TEXT,
     YES_NO,
     Col,
@@ -52,15 +50,11 @@ SPEC = Spec(
 )
 
 
-def count(value: Any) -> int:
-    n = integer(value)
-    if n < 0:
-        raise ValueError(f"must be 0 or more, not {n}")
-    return n
+count = integer  # 办实事件数: 0 or more
 
 
 COLUMNS = [
-    Col("date", DATE, required=True),
+    Col("date", RECORD_DATE, required=True),
     Col("cadre", TEXT, required=True),
     Col("household_no", digits_text, required=True, cached=False),
     Col("kind", code(VisitKind), required=True),

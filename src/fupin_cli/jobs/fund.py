@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import Channel, CodeError, FundKind
-from fupin_cli.core.dates import DateError, parse_date
+from fupin_cli.core.dates import DateError, parse_record_date
 from fupin_cli.core.ledger import (
     DISBURSEMENT,
     BadEntry,
@@ -49,8 +49,8 @@ from fupin_cli.jobs.fund_reports import (
     write_notice,
 )
 from fupin_cli.jobs.rows import (
-    DATE,
     MONEY,
+    RECORD_DATE,
     TEXT,
     Col,
     RowFault,
@@ -91,7 +91,7 @@ def _kind_key(value: Any) -> str:
 
 
 COLUMNS = [
-    Col("date", DATE, required=True),
+    Col("date", RECORD_DATE, required=True),
     Col("channel", _channel_key),
     Col("kind", _kind_key, required=True),
     Col("amount", MONEY, required=True),
@@ -580,7 +580,7 @@ def _parse_request(req: AddRequest, refs: Refs) -> Entry:
         raise UsageError(f"{_OPTION[exc.field]}: {exc.message}") from None
     return Entry(
         doc=doc,
-        date=opt("date", parse_date, req.date),
+        date=opt("date", parse_record_date, req.date),
         kind=kind.key,
         amount=opt("amount", parse_money, req.amount),
         channel=channel.key if channel else None,

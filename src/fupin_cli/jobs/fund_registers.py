@@ -24,9 +24,9 @@ from fupin_cli.io.sheets import Field, Spec, Table
 from fupin_cli.jobs.fund import ImportOptions, ImportResult, run_import
 from fupin_cli.jobs.fund_refs import RefError, Refs
 from fupin_cli.jobs.rows import (
-    DATE,
     ID,
     MONEY,
+    RECORD_DATE,
     TEXT,
     Col,
     Plan,
@@ -64,7 +64,7 @@ PROJECT_COLUMNS = [
     Col("industry", code(Industry), required=True),
     Col("scale", number),
     Col("unit", TEXT),
-    Col("start_date", DATE),
+    Col("start_date", RECORD_DATE),
 ]
 
 
@@ -158,7 +158,7 @@ LOAN_COLUMNS = [
     Col("borrower", ID, required=True, cached=False),
     Col("bank", TEXT, required=True),
     Col("amount", MONEY, required=True),
-    Col("start_date", DATE, required=True),
+    Col("start_date", RECORD_DATE, required=True),
     Col("term", integer, required=True),
     Col("rate", rate_bp, required=True),
     Col("purpose", TEXT, required=True),

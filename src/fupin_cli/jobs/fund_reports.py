@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, literal_column, null, or_, select
 
 from fupin_cli.core.codes import Channel
-from fupin_cli.core.dates import parse_date
+from fupin_cli.core.dates import FIRST_YEAR, LAST_YEAR, parse_date
 from fupin_cli.core.ledger import (
     AGRI_TOTAL,
     ALLOCATION,
@@ -60,8 +60,10 @@ class Period:
     def year(cls, year: int | None) -> Period:
         if year is None:
             return cls(None, None)
-        if not 1990 <= year <= 2100:
-            raise UsageError(f"--year {year}: not a year the ledger can hold (1990–2100)")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise UsageError(
+                f"--year {year}: not a year the ledger can hold ({FIRST_YEAR}–{LAST_YEAR})"
+            )
         return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
@@ -158,8 +160,10 @@ def fund_balance(conn: Connection, *, year: int | None, by: str) -> BalanceRepor
 
 
 def latest_year(conn: Connection) -> int:
-    """The year of the latest ledger entry (this year when the ledger is empty)."""
-    last = conn.execute(select(func.max(_fund.c.date))).scalar()
+    """The year of the latest ledger entry (this year when the ledger is empty). An entry dated
+    outside the years a record may carry (kept from before they were checked) is passed over."""
+    window = _fund.c.date.between(dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31))
+    last = conn.execute(select(func.max(_fund.c.date)).where(window)).scalar()
     if last is None:
         return dt.date.today().year
     return parse_date(last).year if not isinstance(last, dt.date) else last.year

@@ -8,12 +8,13 @@ naming the column's header as the sheet shows it. Parsers of columns with few di
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fupin_cli.core.codes import Coded, parse_yes_no
-from fupin_cli.core.dates import parse_date
+from fupin_cli.core.dates import parse_date, parse_record_date
 from fupin_cli.core.idcard import normalise_id
 from fupin_cli.core.money import parse_money
 from fupin_cli.io.sheets import Table
@@ -51,30 +52,49 @@ def digits_text(value: Any) -> str:
     return "".join(str(value).split())
 
 
+# Counts, populations, years, areas and scales in a county's sheets stay far below this; a larger
+# number is a pasted ID or account number, or a typo, and would not fit the database's integers.
+LARGEST = 1_000_000_000
+
+
 def integer(value: Any) -> int:
+    """A whole number of 0 or more (a count, a population, a year), at most ``LARGEST``."""
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not a whole number")
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"'{value}' is not a whole number")
-        return int(value)
-    if isinstance(value, int):
-        return value
-    t = "".join(str(value).replace(",", "").replace("，", "").split())
-    if not t.lstrip("-").isdigit():
-        raise ValueError(f"'{value}' is not a whole number")
-    return int(t)
+        n = int(value)
+    elif isinstance(value, int):
+        n = value
+    else:
+        t = "".join(str(value).replace(",", "").replace("，", "").split())
+        if not t.lstrip("-").isdigit():
+            raise ValueError(f"'{value}' is not a whole number")
+        n = int(t)
+    if n < 0:
+        raise ValueError(f"must be 0 or more, not {n}")
+    if n > LARGEST:
+        raise ValueError(f"'{value}' is too large for this column; check the cell")
+    return n
 
 
 def number(value: Any) -> float:
+    """A finite number of at most ``LARGEST`` either way (an area, a scale)."""
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not a number")
     if isinstance(value, (int, float)):
-        return float(value)
-    try:
-        return float("".join(str(value).replace(",", "").split()))
-    except ValueError:
-        raise ValueError(f"'{value}' is not a number") from None
+        v = float(value)
+    else:
+        try:
+            v = float("".join(str(value).replace(",", "").split()))
+        except ValueError:
+            raise ValueError(f"'{value}' is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError(f"'{value}' is not a number")
+    if abs(v) > LARGEST:
+        raise ValueError(f"'{value}' is too large for this column; check the cell")
+    return v
 
 
 def code(codes: type[Coded]) -> Parser:
@@ -92,6 +112,7 @@ class Col:
 YES_NO = parse_yes_no
 MONEY = parse_money
 DATE = parse_date
+RECORD_DATE = parse_record_date  # the date of a record of the work (1990–2100)
 ID = normalise_id
 TEXT = text
 
