@@ -172,3 +172,37 @@ def test_failed_run_creates_no_database(cli, tmp_path):
     result = cli("identify", tmp_path / "missing.xlsx", "--as-of", "2016-09-30")
     assert result.exit_code == 2
     assert not cli.db.exists()
+
+
+READING_COMMANDS = [
+    ("report", "--quarter", "2016Q3", "--format", "json"),
+    ("fund", "balance"),
+    ("fund", "check", "--year", "2016"),
+    ("assign", "check"),
+    ("classify", "--explain", "H1"),
+]
+
+
+def test_a_reading_command_refuses_a_register_that_is_not_there(cli, tmp_path):
+    """A mistyped --db in a scheduled report must not create an empty register and report
+    zeros with exit 0: the command stops with one line, and no file is left behind."""
+    typo = tmp_path / "typo.db"
+    for args in READING_COMMANDS:
+        result = cli("--db", typo, *args, db=False)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stderr.strip() == (
+            f"fupin: error: database {typo}: no register there; check --db (or FUPIN_DB), "
+            "or build the register first with fupin identify"
+        )
+        assert result.stdout == "" and not typo.exists()
+
+
+def test_a_reading_command_refuses_a_file_that_is_no_register(cli, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for args in READING_COMMANDS:
+        result = cli("--db", empty, *args, db=False)
+        assert result.exit_code == 2 and "not a fupin register yet" in result.stderr, args
+    assert sqlite3.connect(empty).execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    assert cli("init").exit_code == 0  # an existing register reads as before
+    assert cli("fund", "balance").exit_code == 0

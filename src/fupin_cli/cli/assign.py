@@ -231,7 +231,7 @@ def check_command(
     say = stderr_console(state(ctx).quiet)
     day = parse_as_of(as_of)
     pol = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             found = assign_check.gaps(conn, day, pol)

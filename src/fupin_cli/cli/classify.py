@@ -74,7 +74,7 @@ def classify_command(
     _check(village, household, explain, plan, output)
     s = state(ctx)
     date, rules = parse_as_of(as_of), load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, existing=explain is not None or plan is not None)
     try:
         if explain is not None:
             one, e = job.explain_household(db, explain, policy=rules, as_of=date)

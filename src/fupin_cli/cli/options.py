@@ -34,9 +34,18 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
-def open_db(ctx: typer.Context) -> Database:
+def open_db(ctx: typer.Context, *, existing: bool = False) -> Database:
+    """The register named by --db / FUPIN_DB. ``existing``: a command that only reads (a
+    report, a check, a balance) refuses a register that is not there, rather than create an
+    empty one and report zeros (a mistyped --db in a scheduled run)."""
     s = state(ctx)
-    return open_database(s.db, journal=s.journal)
+    path = s.db.removeprefix("sqlite:///")
+    if existing and "://" not in path and not Path(path).exists():
+        raise UsageError(
+            f"database {s.db}: no register there; check --db (or FUPIN_DB), "
+            "or build the register first with fupin identify"
+        )
+    return open_database(s.db, journal=s.journal, create=not existing)
 
 
 def parse_as_of(value: str | None):

@@ -93,7 +93,7 @@ def report_command(
     if fmt is ReportFormat.csv and table not in TABLES:
         raise UsageError(f"--format csv needs --table, one of: {', '.join(TABLES)}")
     pol = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             report = build(conn, period, pol)
@@ -217,7 +217,7 @@ def _write(ctx: typer.Context, output: Path | None, make) -> None:
         raise UsageError("give -o FILE.xlsx for the workbook")
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"-o {output}: give a file name ending in .xlsx")
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             make(conn, output)

@@ -145,9 +145,10 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
                 )
             if found == SCHEMA_VERSION:
                 return found
-            if not create:
+            if not create and found == 0:  # an older register is upgraded all the same
                 raise UsageError(
-                    f"database {db.label}: not a fupin register; run 'fupin init' first"
+                    f"database {db.label}: not a fupin register yet; check --db (or FUPIN_DB), "
+                    "or build the register first with fupin identify"
                 )
             _upgrade(conn)
             conn.execute(
