@@ -260,7 +260,7 @@ def balance_command(
 ) -> None:
     """资金余额 / received, allocated, disbursed and available (by channel: receipts − allocations;
     by village or purpose: allocations − disbursements). Json amounts are integer fen."""
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             report = job.fund_balance(conn, year=year, by=by.value)
@@ -290,7 +290,7 @@ def check_command(
     """资金规则检查 / each county money rule with its figure and threshold; exit 1 when one is
     broken. Default year: the latest in the ledger."""
     rules_policy = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             the_year = year if year is not None else job.latest_year(conn)
@@ -362,7 +362,7 @@ def notice_command(
     year: YearOpt = None,
 ) -> None:
     """村级公告公示 / the village's public notice of its money and projects, as .xlsx."""
-    db = open_db(ctx)
+    db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             notice = job.village_notice(conn, village, year=year)
