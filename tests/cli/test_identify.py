@@ -745,3 +745,58 @@ def test_signature_rows_below_the_data_are_skipped(cli, tmp_path):
     result = identify(cli, county_with(tmp_path, rows), code=0)
     assert json.loads(result.stdout)["households"] == 1
     assert "skipped 1 signature row(s)" in result.stderr
+
+
+def test_roster_villages_are_the_registers_once_it_has_a_villages_sheet(cli, tmp_path):
+    """With the villages sheet imported (coded villages), a 村 or 乡镇 the register does not
+    hold is a spelling to fix — the household is rejected naming the column — not a new
+    village; 村 may also hold the village's 12-digit code."""
+    _roster, villages = small_county(tmp_path)
+    identify(cli, "--villages", villages, code=0)
+    rows = [
+        *household("T1", [person("甲", birth="19700101")], village="桃化村"),
+        *household("T2", [person("乙", birth="19700101")], township="漳江", village="桃花村"),
+        *household("T3", [person("丙", birth="19700101")], village="430725102201"),
+        *household(
+            "T4", [person("丁", birth="19700101")], township="陬市镇", village="430725102201"
+        ),
+    ]
+    roster = write_xlsx(tmp_path / "typos.xlsx", rows)
+    out = json.loads(identify(cli, roster, code=1).stdout)
+    assert out["rows_read"] == 4 and out["rows_rejected"] == 3
+    errs = [(e["行号"], e["列"], e["原因"]) for e in errors_of(tmp_path / "typos.errors.xlsx")]
+    assert errs == [
+        (
+            2,
+            "村",
+            "no village 桃化村 in 漳江镇 in the register; check the spelling (its villages: "
+            "枫树村、桃花村) or add the village with --villages",
+        ),
+        (
+            3,
+            "乡镇",
+            "no township 漳江 in the register; check the spelling (townships: 漳江镇、陬市镇)",
+        ),
+        (
+            4,
+            "乡镇",
+            "村 430725102201 is the code of 陬市镇/金盆村, not of a village in 漳江镇; check the "
+            "乡镇 or the code",
+        ),
+    ]
+    places = "SELECT t.name, v.name FROM village v JOIN township t ON t.id = v.township_id"
+    assert sorted(cli.sql(places)) == [
+        ("漳江镇", "枫树村"),
+        ("漳江镇", "桃花村"),
+        ("陬市镇", "金盆村"),
+    ]
+    # nothing created
+    assert cli.sql(
+        "SELECT h.household_no, v.name FROM household h JOIN village v ON v.id = h.village_id"
+    ) == [("T4", "金盆村")]
+
+
+def test_a_register_without_a_villages_sheet_grows_its_villages_from_rosters(cli, tmp_path):
+    rows = [*household("T1", [person("甲", birth="19700101")], village="新村")]
+    identify(cli, write_xlsx(tmp_path / "r.xlsx", rows), code=0)
+    assert cli.sql("SELECT name, code FROM village") == [("新村", None)]

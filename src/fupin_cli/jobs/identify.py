@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fupin_cli.core.codes import Attribute, Status
+from fupin_cli.core.codes import Attribute, Relation, Status
 from fupin_cli.core.idcard import age_on
 from fupin_cli.core.identification import (
     Assessment,
@@ -262,6 +262,52 @@ def _load_existing(conn: Connection) -> tuple[dict[str, _Existing], dict[str, in
     return households, persons
 
 
+def _place(geo: Geography, parsed: roster.Roster) -> None:
+    """Each household's 乡镇/村 as the register knows it. 村 may hold the village's 12-digit
+    code. Once the register's villages carry codes (a villages sheet was imported), that list is
+    the county's: a 村 or 乡镇 it does not hold is a spelling to fix (the household is rejected),
+    not a new village. A register without codes grows its villages from the rosters."""
+    listed = bool(geo.by_code)
+    h = parsed.header
+    for hh in parsed.accepted():
+        if (hh.township, hh.village) in geo.villages:
+            continue
+        head_row = next((p.row for p in hh.persons if p.relation is Relation.HEAD), hh.first_row)
+        vid = geo.by_code.get(hh.village)
+        if vid is not None:
+            township, name = geo.names[vid]
+            if hh.township and hh.township != township:
+                parsed.fault(
+                    hh,
+                    head_row,
+                    h("township"),
+                    f"村 {hh.village} is the code of {township}/{name}, not of a village in "
+                    f"{hh.township}; check the 乡镇 or the code",
+                )
+            else:
+                hh.township, hh.village = township, name
+            continue
+        if not listed:
+            continue
+        if hh.township not in geo.townships:
+            parsed.fault(
+                hh,
+                head_row,
+                h("township"),
+                f"no township {hh.township} in the register; check the spelling "
+                f"(townships: {'、'.join(sorted(geo.townships))})",
+            )
+            continue
+        known = sorted(v for t, v in geo.villages if t == hh.township)
+        parsed.fault(
+            hh,
+            head_row,
+            h("village"),
+            f"no village {hh.village} in {hh.township} in the register; check the spelling "
+            f"(its villages: {'、'.join(known) or 'none'}) or add the village with --villages",
+        )
+
+
 def _register(
     conn: Connection,
     geo: Geography,
@@ -298,6 +344,7 @@ def _register(
                 result.moves_refused += 1
                 break
 
+    _place(geo, parsed)
     accepted = list(parsed.accepted())
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:
