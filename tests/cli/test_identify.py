@@ -800,3 +800,28 @@ def test_a_register_without_a_villages_sheet_grows_its_villages_from_rosters(cli
     rows = [*household("T1", [person("甲", birth="19700101")], village="新村")]
     identify(cli, write_xlsx(tmp_path / "r.xlsx", rows), code=0)
     assert cli.sql("SELECT name, code FROM village") == [("新村", None)]
+
+
+def test_full_width_household_number_is_the_same_household(cli, tmp_path):
+    rows = [*household("4307250101001", [person("甲", birth="19700101")])]
+    identify(cli, write_xlsx(tmp_path / "a.xlsx", rows), code=0)
+    rows = [*household("４３０７２５０１０１００１", [person("甲", birth="19700101")])]
+    out = json.loads(identify(cli, write_xlsx(tmp_path / "b.xlsx", rows), code=0).stdout)
+    assert out["rows_rejected"] == 0
+    assert cli.sql("SELECT household_no FROM household") == [("4307250101001",)]
+
+
+def test_a_member_born_after_as_of_rejects_the_household(cli, tmp_path):
+    rows = [
+        *household("H1", [person("甲", birth="19700101"), person("乙", "之子", birth="20161201")]),
+        *household("H2", [person("丙", birth="19700101")]),
+    ]
+    out = json.loads(identify(cli, write_xlsx(tmp_path / "r.xlsx", rows), code=1).stdout)
+    assert out["rows_rejected"] == 2
+    errs = [(e["行号"], e["列"], e["原因"]) for e in errors_of(tmp_path / "r.errors.xlsx")]
+    assert errs[1] == (
+        3,
+        "出生日期",
+        f"born 2016-12-01, after --as-of {AS_OF}; check the 出生日期 and 身份证号",
+    )
+    assert cli.sql("SELECT household_no FROM household") == [("H2",)]

@@ -72,6 +72,7 @@ def test_reordered_rules():
         ('[policy]\nname = "x"\n', "policy.version: missing"),
         ('[policy]\nversion = "x"\n[identify]\nk = "high"\n', "identify.k: must be a number"),
         ('[policy]\nversion = "x"\n[identify]\nk = 1.5\n', "identify.k: 1.5 is out of range"),
+        ('[policy]\nversion = "x"\n[identify]\nk = nan\n', "identify.k: must be a finite number"),
         (
             '[policy]\nversion = "x"\n[identify]\nreview_score = 0.1\n',
             "identify.review_score: must be at least k",

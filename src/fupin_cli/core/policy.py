@@ -8,6 +8,7 @@ Reading the files is the shell's job (``fupin_cli.policyfile``); this module see
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -194,6 +195,8 @@ class _Reader:
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"must be a number, not {value!r}")
+        if not math.isfinite(value):  # TOML has nan and inf; no policy number is either
+            raise self.fail(key, f"must be a finite number, not {value}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise self.fail(key, f"{value} is out of range [{lo}, {hi}]")
         return float(value)

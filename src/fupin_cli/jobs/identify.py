@@ -262,6 +262,21 @@ def _load_existing(conn: Connection) -> tuple[dict[str, _Existing], dict[str, in
     return households, persons
 
 
+def _born_by(parsed: roster.Roster, as_of: dt.date) -> None:
+    """A member born after the day the households are judged on is a mistyped 出生日期 or
+    身份证号 (a negative age would count as a child everywhere): the household is rejected."""
+    column = parsed.header("birth_date" if "birth_date" in parsed.table.columns else "id_number")
+    for hh in parsed.accepted():
+        for p in hh.persons:
+            if p.birth_date > as_of:
+                parsed.fault(
+                    hh,
+                    p.row,
+                    column,
+                    f"born {p.birth_date}, after --as-of {as_of}; check the 出生日期 and 身份证号",
+                )
+
+
 def _place(geo: Geography, parsed: roster.Roster) -> None:
     """Each household's 乡镇/村 as the register knows it. 村 may hold the village's 12-digit
     code. Once the register's villages carry codes (a villages sheet was imported), that list is
@@ -345,6 +360,7 @@ def _register(
                 break
 
     _place(geo, parsed)
+    _born_by(parsed, as_of)
     accepted = list(parsed.accepted())
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fupin_cli.core.codes import Coded, parse_yes_no
+from fupin_cli.core.codes import Coded, clean_text, parse_yes_no
 from fupin_cli.core.dates import parse_date, parse_record_date
 from fupin_cli.core.idcard import normalise_id
 from fupin_cli.core.money import parse_money
@@ -42,14 +42,15 @@ def text(value: Any) -> str:
 
 
 def digits_text(value: Any) -> str:
-    """A code-like text (户编号, 工号, 电话): numbers typed as numbers keep their digits if exact."""
+    """A code-like text (户编号, 工号, 电话), NFKC-normalised without spaces: numbers typed as
+    numbers keep their digits if exact."""
     if isinstance(value, float):
         if not value.is_integer() or abs(value) >= 1e15:
             raise ValueError(
                 "stored as a number, digits may be lost — format the column as text and retype"
             )
         value = int(value)
-    return "".join(str(value).split())
+    return clean_text(value)  # full-width ４３０７… is the same 户编号 as 4307…
 
 
 # Counts, populations, years, areas and scales in a county's sheets stay far below this; a larger
