@@ -206,3 +206,36 @@ def test_a_reading_command_refuses_a_file_that_is_no_register(cli, tmp_path):
     assert sqlite3.connect(empty).execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
     assert cli("init").exit_code == 0  # an existing register reads as before
     assert cli("fund", "balance").exit_code == 0
+
+
+def test_ctrl_c_is_one_line_and_exit_130(cli, monkeypatch):
+    import fupin_cli.cli.init as init_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(init_cli.job, "run", interrupted)
+    result = cli("init")
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [
+        "fupin: error: interrupted (Ctrl-C); the unfinished command wrote nothing unless it had "
+        "already committed — run it again to be sure (a re-run changes nothing that is already in)"
+    ]
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
+    """`fupin … -f json | head`: the program stops like a Unix tool on SIGPIPE (141), with no
+    message and not exit 1, which says "data problems"."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "fupin_cli", "--db", str(tmp_path / "r.db")]
+    assert subprocess.run([*command, "init"], capture_output=True).returncode == 0
+    p = subprocess.Popen(
+        [*command, "report", "--quarter", "2016Q3", "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()  # nobody reads
+    stderr = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and stderr == b""

@@ -11,10 +11,12 @@ from typer.core import TyperGroup
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click import exceptions as cx
+    from typer._click.utils import PacifyFlushWrapper
     from typer.exceptions import Abort, Exit
 except ImportError:  # older typer runs on click itself
     from click import exceptions as cx  # type: ignore[no-redef]
     from click.exceptions import Abort, Exit  # type: ignore[no-redef,assignment]
+    from click.utils import PacifyFlushWrapper  # type: ignore[no-redef]
 
 from fupin_cli import __version__
 from fupin_cli.cli.options import AppState
@@ -25,6 +27,18 @@ def say_error(message: str) -> None:
     """One line on stderr: what, where, why, what to do."""
     text = " ".join(str(message).split())
     typer.echo(f"fupin: error: {text}", err=True)
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+
+def _interrupted() -> None:
+    say_error(
+        "interrupted (Ctrl-C); the unfinished command wrote nothing unless it had already "
+        "committed — run it again to be sure (a re-run changes nothing that is already in)"
+    )
+    sys.exit(EXIT_INTERRUPTED)
 
 
 class FupinGroup(TyperGroup):
@@ -60,8 +74,14 @@ class FupinGroup(TyperGroup):
             say_error(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            say_error("interrupted; nothing was written by the unfinished command")
-            sys.exit(130)
+            _interrupted()
+        except SystemExit as exc:
+            # Typer's answer to a reader of stdout that went away (`fupin report -f json | head`)
+            # is exit 1 — here that says "data problems". Stop quietly instead, as a Unix tool
+            # killed by SIGPIPE does.
+            if exc.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
+                sys.exit(EXIT_BROKEN_PIPE)
+            raise
         except Exception as exc:
             if os.environ.get("FUPIN_DEBUG"):
                 raise
@@ -70,6 +90,8 @@ class FupinGroup(TyperGroup):
                 "re-run with FUPIN_DEBUG=1 and report the traceback"
             )
             sys.exit(EXIT_USAGE)
+        if rv == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into this return value
+            _interrupted()
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
