@@ -825,3 +825,21 @@ def test_a_member_born_after_as_of_rejects_the_household(cli, tmp_path):
         f"born 2016-12-01, after --as-of {AS_OF}; check the 出生日期 and 身份证号",
     )
     assert cli.sql("SELECT household_no FROM household") == [("H2",)]
+
+
+def test_a_member_no_longer_listed_is_counted_and_warned_about(cli, tmp_path):
+    members = [person("甲", birth="19700101"), person("乙", "配偶", birth="19720101", male=False)]
+    identify(cli, write_xlsx(tmp_path / "a.xlsx", household("H1", members)), code=0)
+    result = cli(
+        "identify", write_xlsx(tmp_path / "b.xlsx", household("H1", members[:1])), "--as-of", AS_OF
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: 1 member(s) that this roster no longer lists were taken off their household; "
+        "if a row was deleted by mistake, restore it and run again"
+    ) in result.stderr
+    assert cli.sql("SELECT name FROM person") == [("甲",)]
+    counts = json.loads(cli.scalar("SELECT counts FROM batch ORDER BY id DESC LIMIT 1"))
+    assert counts["members_dropped"] == 1
+    again = identify(cli, write_xlsx(tmp_path / "b.xlsx", household("H1", members[:1])), code=0)
+    assert json.loads(again.stdout)["members_dropped"] == 0 and "warning" not in again.stderr

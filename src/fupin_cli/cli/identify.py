@@ -142,6 +142,12 @@ def _report(result: job.IdentifyResult, fmt: OutputFormat, say) -> None:
             + (" (dry run: nothing written)" if result.dry_run else ""),
             markup=False,
         )
+    if result.members_dropped:
+        say.print(
+            f"warning: {result.members_dropped} member(s) that this roster no longer lists were "
+            "taken off their household; if a row was deleted by mistake, restore it and run again",
+            markup=False,
+        )
     if result.errors_file:
         say.print(
             f"rejected rows written to {result.errors_file}; fix them there and run again",

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 
 def executemany(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    """``sql`` for each of ``rows``; the number of rows the statements changed."""
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return 0
@@ -26,9 +27,9 @@ def executemany(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> in
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, rows)
+        return max(cursor.rowcount, 0)
     finally:
         cursor.close()
-    return len(rows)
 
 
 ROWS_PER_STATEMENT = 50

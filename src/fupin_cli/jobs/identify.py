@@ -70,6 +70,7 @@ class IdentifyResult:
     removed: int = 0
     moves: int = 0
     moves_refused: int = 0
+    members_dropped: int = 0  # members the roster no longer lists, taken off their household
     errors_file: str | None = None
     villages_errors_file: str | None = None
     villages_read: int = 0
@@ -102,6 +103,7 @@ class IdentifyResult:
             "removed",
             "moves",
             "moves_refused",
+            "members_dropped",
             "errors_file",
             "villages_errors_file",
             "villages_read",
@@ -536,7 +538,7 @@ def _register(
             upd_hh,
         )
         stale_members = _stale_members(person_home, upd_hh, accepted, existing)
-        executemany(
+        result.members_dropped = executemany(
             conn,
             "DELETE FROM person WHERE id_number = ? AND household_id = ? "
             "AND NOT EXISTS (SELECT 1 FROM pairing WHERE person_id = person.id_number) "
