@@ -843,3 +843,17 @@ def test_a_member_no_longer_listed_is_counted_and_warned_about(cli, tmp_path):
     assert counts["members_dropped"] == 1
     again = identify(cli, write_xlsx(tmp_path / "b.xlsx", household("H1", members[:1])), code=0)
     assert json.loads(again.stdout)["members_dropped"] == 0 and "warning" not in again.stderr
+
+
+def test_a_header_written_twice_is_an_unreadable_file(cli, tmp_path):
+    """Two 身份证号 columns (the first left empty) used to reject every row as blank; the file
+    is refused naming both columns."""
+    headers = [*ROSTER_HEADERS, "身份证号"]
+    rows = [{**r, "身份证号": r["身份证号"]} for r in household("H1", [person("甲")])]
+    path = write_xlsx(tmp_path / "twice.xlsx", rows, headers)
+    result = cli("identify", path, "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "fupin: error: twice.xlsx, sheet 花名册, row 1: columns F (身份证号), AB (身份证号) name the "
+        "same field; keep one of them"
+    )

@@ -239,3 +239,27 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
     p.stdout.close()  # nobody reads
     stderr = p.stderr.read()
     assert p.wait(timeout=120) == 141 and stderr == b""
+
+
+def test_small_usage_errors_say_what_was_given(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    result = cli("classify", "--as-of", "9999-12-31")
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        "fupin: error: --as-of: 9999-12-31 is outside the years 1990–2100; check the year"
+    )
+    result = cli("assign", "check", "--as-of", "0001-01-01")
+    assert result.exit_code == 2 and "--as-of: 0001-01-01 is outside" in result.stderr
+    result = cli("report", "--quarter", "")
+    assert result.exit_code == 2 and result.stderr.startswith("fupin: error: --quarter: '' is not")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    result = cli("--db", afile / "x.db", "init", db=False)
+    assert result.exit_code == 2 and f"{afile} is a file, not a folder" in result.stderr
+
+
+def test_a_group_without_its_command_shows_its_help(cli):
+    result = cli("fund")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Usage:") and any("balance" in line for line in lines[1:])
+    assert not result.stderr.startswith("fupin: error:")

@@ -60,6 +60,9 @@ class FupinGroup(TyperGroup):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except Exit as exc:
             sys.exit(exc.exit_code)
+        except cx.NoArgsIsHelpError as exc:  # `fupin fund`: the group's help, as it reads
+            typer.echo(exc.format_message(), err=True)
+            sys.exit(EXIT_USAGE)
         except cx.UsageError as exc:
             hint = exc.ctx.command_path if exc.ctx else "fupin"
             say_error(f"{exc.format_message()} (see '{hint} --help')")
@@ -82,6 +85,12 @@ class FupinGroup(TyperGroup):
             if exc.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
                 sys.exit(EXIT_BROKEN_PIPE)
             raise
+        except OSError as exc:  # the output cannot be written: a full disk, a closed stdout
+            if os.environ.get("FUPIN_DEBUG"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            say_error(f"cannot write{where}: {exc.strerror or exc}; free some space or check it")
+            sys.exit(EXIT_USAGE)
         except Exception as exc:
             if os.environ.get("FUPIN_DEBUG"):
                 raise

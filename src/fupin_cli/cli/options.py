@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from fupin_cli.core.dates import DateError, parse_date
+from fupin_cli.core.dates import DateError, parse_record_date
 from fupin_cli.db.engine import Database, open_database
 from fupin_cli.errors import UsageError
 
@@ -55,7 +55,7 @@ def parse_as_of(value: str | None):
     if value is None:
         return dt.date.today()
     try:
-        return parse_date(value)
+        return parse_record_date(value)
     except DateError as exc:
         raise UsageError(f"--as-of: {exc}") from None
 

@@ -77,10 +77,11 @@ def report_command(
         return
     if (quarter is None) == (year is None):
         raise UsageError("give --quarter 2016Q3 or --year 2016 (one of them)")
+    option, value = ("--quarter", quarter) if quarter is not None else ("--year", year)
     try:
-        period = parse_period(quarter or year)
+        period = parse_period(value)
     except PeriodError as exc:
-        raise UsageError(f"--{'quarter' if quarter else 'year'}: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None
     if year and period.quarter is not None:
         raise UsageError(
             f"--year {year}: that is a quarter; use --quarter {year} or a year like {period.year}"

@@ -89,6 +89,8 @@ def _open_sqlite(path: Path, journal: str) -> Database:
     if journal not in JOURNAL_MODES:
         raise UsageError(f"--journal {journal}: use one of {', '.join(JOURNAL_MODES)}")
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"database {path}: {folder} is a file, not a folder; check the --db path")
     if not folder.is_dir():
         raise UsageError(
             f"database {path}: folder {folder} does not exist; create it or choose another --db path"

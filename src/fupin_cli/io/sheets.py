@@ -100,6 +100,18 @@ class Spec:
                 found[key] = i
         return found
 
+    def repeated(self, cells: Sequence[Any]) -> dict[str, list[int]]:
+        """Known headers written twice (two 身份证号 columns): {header: column indexes}. A field
+        named two ways (村 and 村代码) is not repeated: the first is read, the other ignored."""
+        seen: dict[str, list[int]] = {}
+        for i, cell in enumerate(cells):
+            if cell is None or cell == "":
+                continue
+            name = norm_header(cell)
+            if name in self.by_name:
+                seen.setdefault(name, []).append(i)
+        return {k: v for k, v in seen.items() if len(v) > 1}
+
     @property
     def required(self) -> list[Field]:
         return [f for f in self.fields if f.required]
@@ -230,6 +242,11 @@ def _find_header(
     index, _n, cells, columns = best
     missing = [f for f in spec.required if f.key not in columns]
     where = f"{path.name}" + (f", sheet {sheet}" if sheet else "")
+    for _key, at in spec.repeated(cells).items():
+        names = ", ".join(f"{_letter(i)} ({str(cells[i]).strip()})" for i in at)
+        raise InputError(
+            f"{where}, row {index + 1}: columns {names} name the same field; keep one of them"
+        )
     if missing:
         names = ", ".join(f.header for f in missing)
         raise InputError(
@@ -240,6 +257,16 @@ def _find_header(
     unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
     # The rows scanned after the header, then the rest: the numbers run on (row index + 1).
     return Table(path, sheet, index + 1, headers, columns, unknown, chain(seen[index + 1 :], rows))
+
+
+def _letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
 
 
 def _expected(spec: Spec) -> str:
