@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from factories import household, person, small_county, write_xlsx
 
@@ -538,3 +538,31 @@ def test_village_receipts_show_in_village_funds(county, tmp_path):
         }
     ]
     assert county("report", "--year", "2016Q3").exit_code == 2
+
+
+def test_output_never_replaces_a_workbook_fupin_did_not_write(county, tmp_path):
+    """-o over the roster, or over a workbook someone has edited since, is refused and the
+    file is left as it was; the report's own earlier workbook is simply replaced."""
+    roster = tmp_path / "roster.xlsx"
+    wb = Workbook()
+    wb.active.append(["户编号", "姓名"])
+    wb.save(roster)
+    before = roster.read_bytes()
+    result = county("report", "--quarter", "2016Q3", "-o", roster)
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        f"fupin: error: -o {roster}: the file exists and is not a workbook fupin wrote (an input "
+        "sheet?); choose another name, or move the file away first"
+    )
+    assert roster.read_bytes() == before
+    template = county("identify", "--template", roster)
+    assert template.exit_code == 2 and roster.read_bytes() == before
+
+    out = tmp_path / "q3.xlsx"
+    ok(county, "report", "--quarter", "2016Q3", "-o", out)
+    ok(county, "report", "--quarter", "2016Q3", "-o", out)  # its own output: replaced
+    edited = load_workbook(out)
+    edited.properties.lastModifiedBy = "乡镇统计员"
+    edited.save(out)
+    assert county("report", "--quarter", "2016Q3", "-o", out).exit_code == 2
+    assert county("fund", "notice", "--village", "桃花村", "-o", out).exit_code == 2
+    assert load_workbook(out).properties.lastModifiedBy == "乡镇统计员"

@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fupin_cli.io.output import guard
@@ -33,6 +34,49 @@ def display_width(value: Any) -> int:
     """Columns a value needs: CJK and full-width characters count two."""
     text = "" if value is None else str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+WRITER = "fupin"  # a workbook's creator and last editor, when this program wrote it
+
+
+def written_by_fupin(path: Path) -> bool:
+    """Whether ``path`` is a workbook this program wrote and nobody has saved since (Excel
+    keeps the creator but writes the editor's name as lastModifiedBy)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    creator = re.search(r"<dc:creator>(.*?)</dc:creator>", core)
+    editor = re.search(r"<cp:lastModifiedBy>(.*?)</cp:lastModifiedBy>", core)
+    return bool(creator and creator[1] == WRITER and (editor is None or editor[1] == WRITER))
+
+
+def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:
+    """Write ``wb`` to ``path`` whole or not at all (a temporary file beside it, renamed). An
+    existing file is replaced only when it is one of this program's own outputs: anything else
+    (a roster, a fund sheet typed over by mistake) is left alone."""
+    from fupin_cli.errors import UsageError
+
+    if path.exists() and not written_by_fupin(path):
+        raise UsageError(
+            f"{option} {path}: the file exists and is not a workbook fupin wrote (an input "
+            "sheet?); choose another name, or move the file away first"
+        )
+    wb.properties.creator = wb.properties.lastModifiedBy = WRITER
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        wb.save(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(
+            f"{option} {path}: cannot write ({exc.strerror or exc}); check the folder"
+        ) from None
+    return path
 
 
 def new_workbook() -> Workbook:

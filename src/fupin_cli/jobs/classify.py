@@ -55,7 +55,7 @@ from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Village
 from fupin_cli.db.models import Classification as ClassificationRow
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, write_table
+from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, save_workbook, write_table
 
 _household = Household.__table__  # type: ignore[attr-defined]
 _person = Person.__table__  # type: ignore[attr-defined]
@@ -649,10 +649,4 @@ def _write_plan(
         ],
         max_width=80,
     )
-    tmp = output.with_name(output.name + ".tmp")
-    try:
-        wb.save(tmp)
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"-o {output}: cannot write the workbook ({exc})") from None
+    save_workbook(wb, output)

@@ -380,7 +380,7 @@ def village_notice(conn: Connection, village: str, *, year: int | None) -> Notic
 
 def write_notice(notice: Notice, path: Path) -> Path:
     """The notice as a workbook: 资金公示 (every entry), 项目 and 汇总; amounts in yuan."""
-    from fupin_cli.io.xlsx import MONEY_FORMAT, new_workbook, write_table
+    from fupin_cli.io.xlsx import MONEY_FORMAT, new_workbook, save_workbook, write_table
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
@@ -416,8 +416,4 @@ def write_notice(notice: Notice, path: Path) -> Path:
     wb.properties.title = f"{notice.village} 扶贫资金公告公示" + (
         f" {notice.year}" if notice.year else ""
     )
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise UsageError(f"-o {path}: cannot write the workbook ({exc})") from None
-    return path
+    return save_workbook(wb, path)

@@ -15,7 +15,7 @@ from fupin_cli.core.codes import (
     WorkStatus,
 )
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, write_table
+from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, save_workbook, write_table
 from fupin_cli.jobs.roster import FLAGS, SPEC
 
 TEMPLATE_ROWS = 1000
@@ -110,8 +110,4 @@ def write_template(path: Path) -> Path:
         rows,
         max_width=80,
     )
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise UsageError(f"--template {path}: cannot write ({exc.strerror})") from None
-    return path
+    return save_workbook(wb, path, "--template")

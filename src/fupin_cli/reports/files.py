@@ -24,7 +24,14 @@ from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import MONEY_FORMAT, PERCENT_FORMAT, TEXT_FORMAT, new_workbook, write_table
+from fupin_cli.io.xlsx import (
+    MONEY_FORMAT,
+    PERCENT_FORMAT,
+    TEXT_FORMAT,
+    new_workbook,
+    save_workbook,
+    write_table,
+)
 from fupin_cli.jobs.villages import SERVICE_COLUMNS
 
 REGISTERED = tuple(s.value for s in Status if s.registered)
@@ -68,11 +75,7 @@ def _list(text_value: str | None) -> str:
 
 
 def _save(wb, path: Path) -> Path:
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise UsageError(f"-o {path}: cannot write ({exc.strerror}); check the folder") from None
-    return path
+    return save_workbook(wb, path)
 
 
 def _rows(conn: Connection, sql: str, **params: Any) -> list[tuple]:

@@ -15,6 +15,7 @@ from fupin_cli.io.xlsx import (
     PERCENT_FORMAT,
     TEXT_FORMAT,
     new_workbook,
+    save_workbook,
     write_table,
 )
 from fupin_cli.reports.tables import INT, RATE, TEXT, YUAN, Table
@@ -111,15 +112,7 @@ def to_xlsx(tables: list[Table], path: Path, heading: str) -> Path:
         sheets[t.name] = write_table(wb, t.title, t.headers, t.rows, formats=formats)
     _charts(sheets, tables)
     wb.properties.title = heading
-    wb.properties.creator = "fupin"
-    tmp = path.with_name(path.name + ".tmp")  # written whole or not at all
-    try:
-        wb.save(tmp)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"-o {path}: cannot write ({exc.strerror}); check the folder") from None
-    return path
+    return save_workbook(wb, path)
 
 
 def _charts(sheets: dict, tables: list[Table]) -> None:
