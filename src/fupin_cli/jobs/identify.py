@@ -264,18 +264,18 @@ def _load_existing(conn: Connection) -> tuple[dict[str, _Existing], dict[str, in
     return households, persons
 
 
-def _born_by(parsed: roster.Roster, as_of: dt.date) -> None:
-    """A member born after the day the households are judged on is a mistyped 出生日期 or
-    身份证号 (a negative age would count as a child everywhere): the household is rejected."""
+def _born_by(parsed: roster.Roster, today: dt.date) -> None:
+    """A member born after today is a mistyped 出生日期 or 身份证号: the household is rejected.
+    (A baby born after --as-of but before the roster was made is a member all the same.)"""
     column = parsed.header("birth_date" if "birth_date" in parsed.table.columns else "id_number")
     for hh in parsed.accepted():
         for p in hh.persons:
-            if p.birth_date > as_of:
+            if p.birth_date > today:
                 parsed.fault(
                     hh,
                     p.row,
                     column,
-                    f"born {p.birth_date}, after --as-of {as_of}; check the 出生日期 and 身份证号",
+                    f"born {p.birth_date}, a day still to come; check the 出生日期 and 身份证号",
                 )
 
 
@@ -362,7 +362,7 @@ def _register(
                 break
 
     _place(geo, parsed)
-    _born_by(parsed, as_of)
+    _born_by(parsed, dt.date.today())
     accepted = list(parsed.accepted())
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:
