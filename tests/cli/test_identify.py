@@ -860,3 +860,13 @@ def test_a_header_written_twice_is_an_unreadable_file(cli, tmp_path):
         "fupin: error: twice.xlsx, sheet 花名册, row 1: columns F (身份证号), AB (身份证号) name the "
         "same field; keep one of them"
     )
+
+
+def test_a_dry_run_leaves_no_register_behind(cli, tmp_path):
+    roster, villages = small_county(tmp_path)
+    new = tmp_path / "new.db"
+    result = cli("--db", new, "identify", roster, "--villages", villages, "--as-of", AS_OF,
+                 "--dry-run", "--format", "json", db=False)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["identified"] == 3 and not new.exists()
+    assert list(tmp_path.glob("new.db*")) == []

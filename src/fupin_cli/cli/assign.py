@@ -54,7 +54,7 @@ IMPORT_COLUMNS = [
 def _import(ctx: typer.Context, job, path, dry_run, errors, sheet, encoding, fmt, title) -> None:
     say = stderr_console(state(ctx).quiet)
     opts = ImportOptions(path, dry_run=dry_run, errors=errors, sheet=sheet, encoding=encoding)
-    db = open_db(ctx)
+    db = open_db(ctx, dry_run=dry_run)
     try:
         result: ImportResult = job.run(db, opts)
     finally:
@@ -179,7 +179,7 @@ def pair_command(
     say = stderr_console(state(ctx).quiet)
     opts = assign_pair.PairOptions(as_of=parse_as_of(as_of), dry_run=dry_run)
     pol = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, dry_run=dry_run)
     try:
         result = assign_pair.run(db, pol, opts)
     finally:

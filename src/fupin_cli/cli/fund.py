@@ -74,7 +74,7 @@ def _import(
         dry_run=dry_run, partial=partial, errors=errors, sheet=sheet, encoding=encoding
     )
     rules = load_policy(policy)  # a bad policy file stops before the database is touched
-    db = open_db(ctx)
+    db = open_db(ctx, dry_run=dry_run)
     try:
         result = run(db, path, policy=rules, opts=opts)
     finally:
@@ -209,7 +209,7 @@ def add_command(
         note=note,
     )
     rules = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, dry_run=dry_run)
     try:
         result = job.add_entry(db, req, policy=rules, dry_run=dry_run)
     finally:

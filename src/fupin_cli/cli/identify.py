@@ -102,7 +102,7 @@ def identify_command(
         allow_moves=allow_moves,
     )
     pol = load_policy(policy)
-    db = open_db(ctx)
+    db = open_db(ctx, dry_run=dry_run)
     try:
         with progress_bar(say, f"reading {roster.name}" if roster else "") as progress:
             result = job.run(

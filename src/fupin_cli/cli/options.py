@@ -34,17 +34,25 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
-def open_db(ctx: typer.Context, *, existing: bool = False) -> Database:
-    """The register named by --db / FUPIN_DB. ``existing``: a command that only reads (a
-    report, a check, a balance) refuses a register that is not there, rather than create an
-    empty one and report zeros (a mistyped --db in a scheduled run)."""
+def open_db(ctx: typer.Context, *, existing: bool = False, dry_run: bool = False) -> Database:
+    """The register named by --db / FUPIN_DB.
+
+    ``existing``: a command that only reads (a report, a check, a balance) refuses a register
+    that is not there, rather than create an empty one and report zeros (a mistyped --db in a
+    scheduled run). ``dry_run``: a dry run against a register that is not there runs on an empty
+    one in memory, so that it leaves no file behind."""
     s = state(ctx)
     path = s.db.removeprefix("sqlite:///")
-    if existing and "://" not in path and not Path(path).exists():
+    missing = "://" not in path and not Path(path).exists()
+    if existing and missing:
         raise UsageError(
             f"database {s.db}: no register there; check --db (or FUPIN_DB), "
             "or build the register first with fupin identify"
         )
+    if dry_run and missing:
+        db = open_database("sqlite:///:memory:", journal=s.journal)
+        db.label = f"{s.db} (not there: the dry run used an empty register in memory)"
+        return db
     return open_database(s.db, journal=s.journal, create=not existing)
 
 
