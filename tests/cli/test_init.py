@@ -263,3 +263,9 @@ def test_a_group_without_its_command_shows_its_help(cli):
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Usage:") and any("balance" in line for line in lines[1:])
     assert not result.stderr.startswith("fupin: error:")
+
+
+def test_a_database_url_fupin_does_not_run_on_says_what_it_runs_on(cli):
+    result = cli("--db", "mysql://u:p@localhost/county", "init", db=False)
+    assert result.exit_code == 2
+    assert "fupin runs on an SQLite file or on PostgreSQL (postgresql+psycopg://…)" in result.stderr

@@ -125,9 +125,12 @@ def _open_url(url: str) -> Database:
     try:
         engine = create_engine(url)
     except ImportError as exc:
+        if url.startswith("postgresql"):
+            hint = "install it with: pip install 'fupin[pg]'"
+        else:
+            hint = "fupin runs on an SQLite file or on PostgreSQL (postgresql+psycopg://…)"
         raise UsageError(
-            f"database URL needs a driver that is not installed ({exc.name}); "
-            "install it with: pip install 'fupin[pg]'"
+            f"database URL needs a driver that is not installed ({exc.name}); {hint}"
         ) from None
     except Exception as exc:  # bad URL syntax, unknown dialect
         raise UsageError(f"--db {url!r}: not a usable database URL ({exc})") from None
