@@ -691,6 +691,10 @@ def test_errors_target_may_not_be_an_input(cli, tmp_path):
     result = identify(cli, roster, "--errors", roster)
     assert result.exit_code == 2 and "that is an input file" in result.stderr
     assert roster.read_bytes() == before
+    result = identify(cli, roster, "--errors", tmp_path / "e.txt")
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        f"fupin: error: --errors {tmp_path / 'e.txt'}: give a file name ending in .xlsx or .csv"
+    )
 
 
 def test_error_file_staged_inside_the_transaction(cli, tmp_path, monkeypatch):

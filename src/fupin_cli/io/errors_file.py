@@ -128,6 +128,8 @@ class ErrorFile:
             raise UsageError(
                 f"--errors {target}: is a folder; give a file name ending in .xlsx or .csv"
             )
+        if self.target.suffix.lower() not in (".xlsx", ".csv"):
+            raise UsageError(f"--errors {target}: give a file name ending in .xlsx or .csv")
         if not os.access(folder, os.W_OK) or (
             self.target.exists() and not os.access(self.target, os.W_OK)
         ):
