@@ -874,3 +874,29 @@ def test_a_dry_run_leaves_no_register_behind(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["identified"] == 3 and not new.exists()
     assert list(tmp_path.glob("new.db*")) == []
+
+
+def test_a_move_is_not_a_dropped_member_and_a_rejected_household_moves_nobody(cli, tmp_path):
+    head, mover = person("甲"), person("迁", "配偶", birth="19750505", male=False)
+    _roster, villages = small_county(tmp_path)
+    identify(cli, "--villages", villages, code=0)
+    first = county_with(tmp_path, household("A1", [head, mover]), name="a.xlsx")
+    identify(cli, first, code=0)
+    # B1 is misspelt into a village the register does not hold: rejected, so 迁 stays in A1
+    typo = county_with(
+        tmp_path, household("B1", [person("乙"), mover], village="桃化村"), name="t.xlsx"
+    )
+    out = json.loads(identify(cli, typo, "--allow-moves", code=1).stdout)
+    assert out["moves"] == 0 and out["households"] == 0
+    assert cli.scalar("SELECT count(*) FROM status_event WHERE event = 'member_moved'") == 0
+    # A1 without 迁 and B1 with 迁, in one roster: a move, not a dropped member
+    both = county_with(
+        tmp_path, household("A1", [head]), household("B1", [person("乙"), mover]),
+        name="both.xlsx",
+    )  # fmt: skip
+    result = identify(cli, both, "--allow-moves", code=0)
+    out = json.loads(result.stdout)
+    assert out["moves"] == 1 and out["members_dropped"] == 0
+    assert "taken off their household" not in result.stderr
+    home = "SELECT h.household_no FROM person p JOIN household h ON h.id = p.household_id "
+    assert cli.scalar(home + "WHERE p.id_number = ?", (mover["身份证号"],)) == "B1"

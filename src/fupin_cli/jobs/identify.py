@@ -340,6 +340,8 @@ def _register(
     as_of = opts.as_of
     as_of_text = as_of.isoformat()
 
+    _place(geo, parsed)  # before the moves: a household rejected here moves nobody
+    _born_by(parsed, dt.date.today())
     # A person registered under another household: a move (--allow-moves) or a data problem.
     moves: list[tuple[str, int, str]] = []  # (id, from household id, to household no)
     for hh in parsed.accepted():
@@ -361,8 +363,6 @@ def _register(
                 result.moves_refused += 1
                 break
 
-    _place(geo, parsed)
-    _born_by(parsed, dt.date.today())
     accepted = list(parsed.accepted())
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:
@@ -587,8 +587,9 @@ def _stale_members(
     accepted: Iterable[roster.Household],
     existing: dict[str, _Existing],
 ) -> list[tuple]:
-    """Members of updated households whom the roster no longer lists (they are removed unless
-    a pairing, loan or measure record still names them)."""
+    """Members of updated households whom the roster no longer lists anywhere (they are removed
+    unless a pairing, loan or measure record still names them; a member the roster lists in
+    another household moves there instead)."""
     changed = {row[-1] for row in upd_hh}
     if not changed:
         return []
@@ -597,8 +598,11 @@ def _stale_members(
         for hh in accepted
         if hh.no in existing and existing[hh.no].id in changed
     }
+    moving = {p.id_number for hh in accepted for p in hh.persons}  # listed in another household
     return [
-        (pid, hid) for pid, hid in person_home.items() if hid in changed and pid not in listed[hid]
+        (pid, hid)
+        for pid, hid in person_home.items()
+        if hid in changed and pid not in listed[hid] and pid not in moving
     ]
 
 
