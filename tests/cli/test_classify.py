@@ -424,3 +424,22 @@ def test_more_households_by_township(cli, tmp_path):
     assert out["classified"] == registered == sum(out["by_category"].values())
     assert sum(sum(t.values()) for t in out["by_township"].values()) == registered
     assert out["by_township"]["漳江镇"]["safety_net"] == 4  # the 66-year-olds
+
+
+def test_plan_judges_on_the_records_day_unless_told(cli, tmp_path):
+    """A 59-year-old's household classified on 2016-09-30 is judged on that day by --plan, not
+    today (when she is past working age and the rules would give another category)."""
+    _roster, villages = small_county(tmp_path)
+    rows = household("H1", [person("甲", birth="19570101", work="其他")], income=1500)
+    roster = write_xlsx(tmp_path / "r.xlsx", rows)
+    assert cli("identify", roster, "--villages", villages, "--as-of", AS_OF).exit_code == 0
+    assert classify(cli)["classified"] == 1
+    out = tmp_path / "plan.xlsx"
+    result = cli("classify", "--plan", "H1", "-o", out, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["recorded"] is True and data["current"] is None
+    summary = dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+    assert str(summary["基准日期 as of"])[:10] == AS_OF
+    today = cli("classify", "--plan", "H1", "-o", out, "--as-of", "2026-06-30", "-f", "json")
+    assert json.loads(today.stdout)["current"]["category"] == "政策兜底"

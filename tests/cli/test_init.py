@@ -231,14 +231,15 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
 
     command = [sys.executable, "-m", "fupin_cli", "--db", str(tmp_path / "r.db")]
     assert subprocess.run([*command, "init"], capture_output=True).returncode == 0
-    p = subprocess.Popen(
-        [*command, "report", "--quarter", "2016Q3", "-f", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    p.stdout.close()  # nobody reads
-    stderr = p.stderr.read()
-    assert p.wait(timeout=120) == 141 and stderr == b""
+    for args in (("-f", "json"), ("--level", "village")):  # json, and the terminal table
+        p = subprocess.Popen(
+            [*command, "report", "--quarter", "2016Q3", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        p.stdout.close()  # nobody reads
+        stderr = p.stderr.read()
+        assert p.wait(timeout=120) == 141 and stderr == b"", args
 
 
 def test_small_usage_errors_say_what_was_given(cli, tmp_path):

@@ -342,6 +342,14 @@ def test_output_file_takes_its_format_from_its_ending(county, tmp_path):
     assert int(rows[0]["贫困人口"]) == r["county"]["persons"]
     ok(county, "report", "--quarter", "2016Q3", "-f", "json", "-o", tmp_path / "data")
     assert json.loads((tmp_path / "data").read_text(encoding="utf-8")) == r
+    assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8
+    ok(county, "report", "--quarter", "2016Q3", "--table", "summary", "-o", tmp_path / "s.csv")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("乡镇,村,户编号\n漳江镇,桃花村,H1\n", encoding="utf-8")
+    result = county("report", "--quarter", "2016Q3", "--table", "summary", "-o", roster)
+    assert result.exit_code == 2 and "the file exists and holds something else" in result.stderr
+    assert roster.read_text(encoding="utf-8") == "乡镇,村,户编号\n漳江镇,桃花村,H1\n"
+    assert list(tmp_path.glob("*.tmp")) == []
 
 
 @pytest.mark.parametrize(
@@ -546,6 +554,7 @@ def test_output_never_replaces_a_workbook_fupin_did_not_write(county, tmp_path):
     roster = tmp_path / "roster.xlsx"
     wb = Workbook()
     wb.active.append(["户编号", "姓名"])
+    wb.properties.lastModifiedBy = "统计员"  # saved in Excel or WPS, as a roster is
     wb.save(roster)
     before = roster.read_bytes()
     result = county("report", "--quarter", "2016Q3", "-o", roster)
@@ -566,3 +575,6 @@ def test_output_never_replaces_a_workbook_fupin_did_not_write(county, tmp_path):
     assert county("report", "--quarter", "2016Q3", "-o", out).exit_code == 2
     assert county("fund", "notice", "--village", "桃花村", "-o", out).exit_code == 2
     assert load_workbook(out).properties.lastModifiedBy == "乡镇统计员"
+    older = tmp_path / "older.xlsx"  # what fupin wrote before it marked its workbooks
+    Workbook().save(older)
+    ok(county, "report", "--quarter", "2016Q3", "-o", older)

@@ -21,6 +21,7 @@ except ImportError:  # older typer runs on click itself
 from fupin_cli import __version__
 from fupin_cli.cli.options import AppState
 from fupin_cli.errors import EXIT_USAGE, FupinError
+from fupin_cli.io.output import EXIT_BROKEN_PIPE
 
 
 def say_error(message: str) -> None:
@@ -30,7 +31,6 @@ def say_error(message: str) -> None:
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def _interrupted() -> None:
@@ -85,11 +85,11 @@ class FupinGroup(TyperGroup):
             if exc.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
                 sys.exit(EXIT_BROKEN_PIPE)
             raise
-        except OSError as exc:  # the output cannot be written: a full disk, a closed stdout
+        except OSError as exc:  # a full disk, a closed stdout, a file that went away
             if os.environ.get("FUPIN_DEBUG"):
                 raise
             where = f" ({exc.filename})" if exc.filename else ""
-            say_error(f"cannot write{where}: {exc.strerror or exc}; free some space or check it")
+            say_error(f"input/output error{where}: {exc.strerror or exc}; check the disk and files")
             sys.exit(EXIT_USAGE)
         except Exception as exc:
             if os.environ.get("FUPIN_DEBUG"):

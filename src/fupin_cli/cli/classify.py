@@ -81,7 +81,8 @@ def classify_command(
             _show_explanation(one, e, fmt)
         elif plan is not None:
             assert output is not None
-            p = job.plan(db, plan, output, policy=rules, as_of=date, show_id=show_id)
+            day = date if as_of is not None else None  # None: the day of the record
+            p = job.plan(db, plan, output, policy=rules, as_of=day, show_id=show_id)
             say = stderr_console(s.quiet).print
             say(f"wrote {p.output}", highlight=False, markup=False)
             if not p.recorded:
@@ -92,9 +93,15 @@ def classify_command(
                     markup=False,
                 )
             elif p.current is not None:
+                now = p.current["category"]
+                if now == p.category:  # only the measures differ
+                    now = f"{now} with {'、'.join(p.current['measures']) or 'no measures'}"
+                    then = f"{p.category} with {'、'.join(p.measures) or 'no measures'}"
+                else:
+                    then = p.category
                 say(
-                    f"{p.household_no}: on record {p.category}, the rules now give "
-                    f"{p.current['category']}; run fupin classify to record it",
+                    f"{p.household_no}: on record {then}, the rules now give {now}; "
+                    "run fupin classify to record it",
                     highlight=False,
                     markup=False,
                 )

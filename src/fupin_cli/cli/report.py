@@ -92,7 +92,7 @@ def report_command(
         )
     fmt = _format(fmt, output)
     if fmt is ReportFormat.csv and table not in TABLES:
-        raise UsageError(f"--format csv needs --table, one of: {', '.join(TABLES)}")
+        raise UsageError(f"a csv report is one table: give --table, one of: {', '.join(TABLES)}")
     pol = load_policy(policy)
     db = open_db(ctx, existing=True)
     try:
@@ -108,7 +108,7 @@ def report_command(
     elif fmt is ReportFormat.table:
         render.to_terminal(tables, heading)
     else:
-        with text_output(output) as out:
+        with text_output(output, excel=fmt is ReportFormat.csv) as out:
             if fmt is ReportFormat.json:
                 print_json(report.as_dict(level.value), out)
             else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,9 +33,11 @@ def guard(value: Any) -> Any:
 
 
 @contextmanager
-def text_output(path: Path | None) -> Iterator[IO[str]]:
-    """Where json or csv goes: stdout, or the file ``path`` (-o) — written whole or not at all
-    (a temporary file beside it, renamed when complete)."""
+def text_output(path: Path | None, *, excel: bool = False) -> Iterator[IO[str]]:
+    """Where json or csv goes: stdout, or the file ``path`` (-o), written whole or not at all (a
+    temporary file beside it, renamed when complete). An existing file is replaced only by the
+    same kind of output (the same first line): a roster.csv given as -o is left alone.
+    ``excel``: a byte-order mark first, so that Excel reads the UTF-8 (csv)."""
     if path is None:
         yield sys.stdout
         return
@@ -42,8 +45,14 @@ def text_output(path: Path | None) -> Iterator[IO[str]]:
 
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
+        with open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as out:
             yield out
+        if path.exists() and _first_line(path) != _first_line(tmp):
+            tmp.unlink()
+            raise UsageError(
+                f"-o {path}: the file exists and holds something else (an input?); choose "
+                "another name, or move the file away first"
+            )
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -53,10 +62,30 @@ def text_output(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            return f.readline().rstrip("\r\n")
+    except OSError:
+        return ""
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away
+
+
+class _StdoutConsole(Console):
+    def on_broken_pipe(self) -> None:
+        """`fupin … | head`: stop quietly, as a Unix tool killed by SIGPIPE does (rich's own
+        answer is exit 1, which here says "data problems")."""
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE)
+
+
 def stdout_console() -> Console:
     # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
     tty = sys.stdout.isatty()
-    return Console(
+    return _StdoutConsole(
         file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False
     )
 

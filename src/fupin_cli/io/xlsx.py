@@ -40,8 +40,9 @@ WRITER = "fupin"  # a workbook's creator and last editor, when this program wrot
 
 
 def written_by_fupin(path: Path) -> bool:
-    """Whether ``path`` is a workbook this program wrote and nobody has saved since (Excel
-    keeps the creator but writes the editor's name as lastModifiedBy)."""
+    """Whether ``path`` is a workbook this program wrote and nobody has saved since: Excel and
+    WPS keep the creator but write the editor's name as lastModifiedBy. Versions before this
+    check left openpyxl's creator and no editor; such a file counts as ours too."""
     import re
     import zipfile
 
@@ -52,7 +53,9 @@ def written_by_fupin(path: Path) -> bool:
         return False
     creator = re.search(r"<dc:creator>(.*?)</dc:creator>", core)
     editor = re.search(r"<cp:lastModifiedBy>(.*?)</cp:lastModifiedBy>", core)
-    return bool(creator and creator[1] == WRITER and (editor is None or editor[1] == WRITER))
+    if creator is None or creator[1] not in (WRITER, "openpyxl"):
+        return False
+    return editor is None or editor[1] in ("", WRITER)
 
 
 def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:

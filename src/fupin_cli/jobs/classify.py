@@ -464,22 +464,28 @@ def plan(
     output: Path,
     *,
     policy: Policy,
-    as_of: dt.date,
+    as_of: dt.date | None,
     show_id: bool = False,
 ) -> PlanResult:
     """Write the 一户一策 record of one household to ``output`` (.xlsx); nothing else is written.
 
     The category and measures are the ones on record (the latest ``fupin classify``); when the
     rules give something else now (the facts or the policy changed since), the plan says so
-    beside them. A household never classified shows what the rules give now, marked as such."""
+    beside them. A household never classified shows what the rules give now, marked as such.
+    ``as_of`` None: the day of the record (today when there is none)."""
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"-o {output}: the plan is a workbook; give a file name ending in .xlsx")
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"-o {output}: folder {folder} does not exist")
     with db.reading() as conn:
+        hid = conn.execute(
+            select(_household.c.id).where(_household.c.household_no == household_no)
+        ).scalar()
+        record = recorded_classification(conn, hid) if hid is not None else None
+        # judged on the record's day unless --as-of says otherwise: the ages are those it saw
+        as_of = as_of or (record.as_of if record is not None else dt.date.today())
         one = _one(conn, household_no, as_of, "--plan")
-        record = recorded_classification(conn, one.household_id)
         people = conn.execute(
             select(
                 _person.c.name,
