@@ -154,7 +154,7 @@ def test_upgrade_restores_missing_indexes_and_triggers(cli):
     assert {"ix_visit_household", "fund_entry_no_update"} <= names
 
 
-def test_upgrade_to_v2_drops_the_ledger_indexes_v1_had(cli):
+def test_upgrade_drops_the_ledger_indexes_v1_had(cli):
     assert cli("init").exit_code == 0
     with sqlite3.connect(cli.db) as conn:  # a register as version 1 made it
         conn.execute("CREATE INDEX ix_fund_entry_channel_date ON fund_entry (channel, date)")
@@ -165,7 +165,36 @@ def test_upgrade_to_v2_drops_the_ledger_indexes_v1_had(cli):
     names = {r[0] for r in cli.sql("SELECT name FROM sqlite_master WHERE tbl_name='fund_entry'")}
     assert not names & {"ix_fund_entry_channel_date", "ix_fund_entry_village"}
     assert "fund_entry_no_update" in names  # the append-only triggers stay
-    assert cli.scalar("SELECT value FROM meta WHERE key='schema_version'") == "2"
+    assert cli.scalar("SELECT value FROM meta WHERE key='schema_version'") == str(SCHEMA_VERSION)
+
+
+def test_upgrade_to_v3_normalises_full_width_household_and_staff_numbers(cli, tmp_path):
+    """A 户编号 stored in full-width digits by an older version is normalised as the importers
+    now read it, so the next roster finds the household; one that would collide stays."""
+    assert cli("init").exit_code == 0
+    batch = cli.scalar("SELECT max(id) FROM batch")
+    with sqlite3.connect(cli.db) as conn:  # a register as version 2 made it
+        conn.execute("INSERT INTO township (id, name) VALUES (1, '漳江镇')")
+        conn.execute("INSERT INTO village (id, township_id, name) VALUES (1, 1, '桃花村')")
+        for hid, no in ((1, "４３０７２５０１０１００１"), (2, "H 2"), (3, "Ｈ３"), (4, "H3")):
+            conn.execute(
+                "INSERT INTO household (id, household_no, village_id, status, batch_id) "
+                "VALUES (?, ?, 1, '已识别', ?)",
+                (hid, no, batch),
+            )
+        conn.execute(
+            "INSERT INTO cadre (id, name, staff_no, rank, is_teacher, in_post) "
+            "VALUES (1, '刘', 'Ｇ００１', '科级干部', 0, 1)"
+        )
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    assert cli("init").exit_code == 0
+    assert cli.sql("SELECT household_no FROM household ORDER BY id") == [
+        ("4307250101001",),
+        ("H2",),
+        ("Ｈ３",),  # would collide with H3: left as it was
+        ("H3",),
+    ]
+    assert cli.scalar("SELECT staff_no FROM cadre") == "G001"
 
 
 def test_failed_run_creates_no_database(cli, tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from fupin_cli.core.codes import clean_text
 from fupin_cli.db.models import APPEND_ONLY_DDL, DROPPED_INDEXES, SCHEMA_VERSION, metadata
 from fupin_cli.errors import UsageError
 
@@ -156,6 +157,8 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
                     "or build the register first with fupin identify"
                 )
             _upgrade(conn)
+            if 0 < found < 3:
+                _normalise_codes(conn)
             conn.execute(
                 text(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
@@ -181,6 +184,28 @@ def _stored_version(conn: Connection) -> int:
         raise UsageError(
             f"meta.schema_version is {row[0]!r}, not a number; the file is damaged"
         ) from None
+
+
+# The code columns that importers normalise (jobs.rows.digits_text): (table, column).
+CODE_COLUMNS = (("household", "household_no"), ("cadre", "staff_no"))
+
+
+def _normalise_codes(conn: Connection) -> None:
+    """Schema v3: a 户编号 or 工号 stored in full-width digits by an older version, normalised as
+    the importers now read it. One that would then equal another row's is left as it was."""
+    for table, column in CODE_COLUMNS:
+        rows = conn.execute(
+            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")
+        ).all()
+        taken = {value for _id, value in rows}
+        for rid, value in rows:
+            new = clean_text(value)
+            if new != value and new not in taken:
+                conn.execute(
+                    text(f"UPDATE {table} SET {column} = :new WHERE id = :id"),
+                    {"new": new, "id": rid},
+                )
+                taken.add(new)
 
 
 def _upgrade(conn: Connection) -> None:

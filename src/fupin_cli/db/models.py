@@ -13,7 +13,9 @@ import datetime as dt
 from sqlalchemy import DDL, CheckConstraint, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# v3: 户编号 and 工号 are kept NFKC-normalised (full-width ４３０７… is 4307…); upgrading a v1/v2
+# register normalises the ones stored before (db.engine._normalise_codes).
 
 # Indexes an older schema had and this one drops on upgrade, with the version that dropped them.
 # v2: fund_entry (channel, date) and (village_id, date) — every ledger query is an aggregate over
