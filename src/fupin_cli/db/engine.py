@@ -236,5 +236,8 @@ def _reason(exc: DBAPIError) -> str:
     if "not a database" in msg or "file is encrypted" in msg:
         return f"{msg} — this file is not an SQLite database; check the --db path"
     if "unable to open" in msg or "readonly" in msg:
-        return f"{msg} — check the --db path and its permissions"
+        return (
+            f"{msg} — check the --db path and its permissions; SQLite also writes its -wal and "
+            "-shm files beside the register, so its folder must be writable even to read it"
+        )
     return msg.splitlines()[0]
