@@ -48,7 +48,6 @@ def text_output(path: Path | None, *, excel: bool = False) -> Iterator[IO[str]]:
         with open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as out:
             yield out
         if path.exists() and _first_line(path) != _first_line(tmp):
-            tmp.unlink()
             raise UsageError(
                 f"-o {path}: the file exists and holds something else (an input?); choose "
                 "another name, or move the file away first"

@@ -242,8 +242,10 @@ def _find_header(
     index, _n, cells, columns = best
     missing = [f for f in spec.required if f.key not in columns]
     where = f"{path.name}" + (f", sheet {sheet}" if sheet else "")
-    for _key, at in spec.repeated(cells).items():
-        names = ", ".join(f"{_letter(i)} ({str(cells[i]).strip()})" for i in at)
+    for at in spec.repeated(cells).values():
+        from openpyxl.utils import get_column_letter
+
+        names = ", ".join(f"{get_column_letter(i + 1)} ({str(cells[i]).strip()})" for i in at)
         raise InputError(
             f"{where}, row {index + 1}: columns {names} name the same field; keep one of them"
         )
@@ -257,16 +259,6 @@ def _find_header(
     unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
     # The rows scanned after the header, then the rest: the numbers run on (row index + 1).
     return Table(path, sheet, index + 1, headers, columns, unknown, chain(seen[index + 1 :], rows))
-
-
-def _letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("A") + rest) + name
-    return name
 
 
 def _expected(spec: Spec) -> str:

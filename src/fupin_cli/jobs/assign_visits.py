@@ -50,9 +50,6 @@ SPEC = Spec(
 )
 
 
-count = integer  # 办实事件数: 0 or more
-
-
 COLUMNS = [
     Col("date", RECORD_DATE, required=True),
     Col("cadre", TEXT, required=True),
@@ -60,7 +57,7 @@ COLUMNS = [
     Col("kind", code(VisitKind), required=True),
     Col("money", MONEY),
     Col("goods", MONEY),
-    Col("deeds", count),
+    Col("deeds", integer),  # 办实事件数: 0 or more
     Col("problem", TEXT, cached=False),
     Col("solved", YES_NO),
 ]

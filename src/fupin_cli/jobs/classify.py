@@ -519,9 +519,19 @@ def plan(
     c = classify(one.facts, policy.classify)
     now = (c.category.value, tuple(m.value for m in c.measures))
     shown = (record.category, record.measures) if record is not None else now
-    differs = record is not None and shown != now
+    current = now if record is not None and shown != now else None
     _write_plan(
-        output, one, c, shown, record, people, cadres, policy=policy, as_of=as_of, show_id=show_id
+        output,
+        one,
+        c,
+        shown,
+        record,
+        current,
+        people,
+        cadres,
+        policy=policy,
+        as_of=as_of,
+        show_id=show_id,
     )
     return PlanResult(
         household_no,
@@ -531,7 +541,7 @@ def plan(
         "、".join(cadres) or None,
         len(people),
         recorded=record is not None,
-        current={"category": now[0], "measures": list(now[1])} if differs else None,
+        current={"category": current[0], "measures": list(current[1])} if current else None,
     )
 
 
@@ -553,6 +563,7 @@ def _write_plan(
     c: Classification,
     shown: tuple[str, tuple[str, ...]],
     record: Recorded | None,
+    current: tuple[str, tuple[str, ...]] | None,
     people: list[Any],
     cadres: list[str],
     *,
@@ -561,21 +572,21 @@ def _write_plan(
     show_id: bool,
 ) -> None:
     """``shown`` is the category and measures the plan states (on record, else the rules' now);
-    ``c`` is what the rules give now, whose reasons the third sheet lists."""
+    ``current`` what the rules give now when it differs from the record; ``c`` is the rules'
+    result, whose reasons the third sheet lists."""
     f = one.facts
     ages = _age_of(as_of)
-    now = (c.category.value, tuple(m.value for m in c.measures))
     if record is None:
         on_record = "未登记 not on record: what the rules give now; run fupin classify to record it"
     else:
         on_record = f"{record.as_of} (政策版本 policy {record.policy_version})"
     differs: list[tuple[str, str]] = []
-    if record is not None and now != shown:
+    if current is not None:
         differs.append(
             (
                 "按现行规则 under the rules now",
-                f"{_category_label(now[0])}; {'、'.join(now[1]) or '无'} — the facts or the policy "
-                "changed since; run fupin classify to record it",
+                f"{_category_label(current[0])}; {'、'.join(current[1]) or '无'} — the facts or "
+                "the policy changed since; run fupin classify to record it",
             )
         )
 

@@ -537,7 +537,7 @@ def _register(
             + " WHERE id = ?",
             upd_hh,
         )
-        stale_members = _stale_members(person_home, upd_hh, accepted, existing)
+        stale_members = _stale_members(person_home, upd_hh, accepted)
         result.members_dropped = executemany(
             conn,
             "DELETE FROM person WHERE id_number = ? AND household_id = ? "
@@ -585,7 +585,6 @@ def _stale_members(
     person_home: dict[str, int],
     upd_hh: list[tuple],
     accepted: Iterable[roster.Household],
-    existing: dict[str, _Existing],
 ) -> list[tuple]:
     """Members of updated households whom the roster no longer lists anywhere (they are removed
     unless a pairing, loan or measure record still names them; a member the roster lists in
@@ -593,17 +592,8 @@ def _stale_members(
     changed = {row[-1] for row in upd_hh}
     if not changed:
         return []
-    listed = {
-        existing[hh.no].id: {p.id_number for p in hh.persons}
-        for hh in accepted
-        if hh.no in existing and existing[hh.no].id in changed
-    }
-    moving = {p.id_number for hh in accepted for p in hh.persons}  # listed in another household
-    return [
-        (pid, hid)
-        for pid, hid in person_home.items()
-        if hid in changed and pid not in listed[hid] and pid not in moving
-    ]
+    listed = {p.id_number for hh in accepted for p in hh.persons}
+    return [(pid, hid) for pid, hid in person_home.items() if hid in changed and pid not in listed]
 
 
 def _absent(
