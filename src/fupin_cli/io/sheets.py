@@ -168,19 +168,35 @@ def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
     else:
         candidates = [n for n in wb.sheet_names if visible.get(n, True)]
     for name in candidates:
-        try:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.iter_rows()
-        except Exception as exc:
-            raise InputError(
-                f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
-            ) from None
+        rows, last_row = _sheet_rows(wb, path, name)
         table = _find_header(path, name, spec, rows)
         if table is not None:
-            table.last_row = sheet.total_height
+            table.last_row = last_row
             return table
     where = f"sheet '{wanted}'" if wanted else "any visible sheet"
     raise InputError(f"{path.name}: no header row found in {where}; {_expected(spec)}")
+
+
+def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], int]:
+    """The sheet's rows from its first, columns counted from A, and its last row's number: a
+    county-size sheet in pieces on two cores (``xlsx_pieces``), any other read whole."""
+    from fupin_cli.io.xlsx_pieces import open_pieces
+
+    pieces = open_pieces(path, name) if path.suffix.lower() in (".xlsx", ".xlsm") else None
+    if pieces is not None:
+        return pieces.rows, pieces.last_row
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        rows = sheet.iter_rows()
+    except Exception as exc:
+        raise InputError(
+            f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
+        ) from None
+    left = sheet.start[1] if sheet.start else 0
+    if left:  # iter_rows counts columns from the first holding a value; we count from A
+        pad = [""] * left
+        rows = (pad + row for row in rows)
+    return rows, sheet.total_height
 
 
 # -- csv --------------------------------------------------------------------------------------

@@ -1,0 +1,312 @@
+"""A worksheet read in pieces on worker threads gives the rows a whole read gives, at the same
+positions; a sheet not in the plain shape is left to the whole read; a damaged piece is one
+line naming the file and sheet. Real workbooks written here, cut into pieces of a few KiB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from fupin_cli.errors import InputError
+from fupin_cli.io import xlsx_pieces
+from fupin_cli.io.sheets import _sheet_rows
+
+PIECE = 4096  # bytes of XML a piece: dozens of pieces for a sheet of a few hundred rows
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch):
+    monkeypatch.setattr(xlsx_pieces, "_cores", lambda: 2)
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[int]:
+    """Counts the pieces parsed (so a test knows the sheet was really cut)."""
+    calls: list[int] = []
+    parse = xlsx_pieces._Reader._parse
+
+    def counting(self, body):
+        calls.append(len(body))
+        return parse(self, body)
+
+    monkeypatch.setattr(xlsx_pieces._Reader, "_parse", counting)
+    return calls
+
+
+def whole(path: Path, sheet: str) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    pieces = xlsx_pieces.WORKERS
+    try:
+        xlsx_pieces.WORKERS = 0  # the whole read, as sheets.py does it for a small sheet
+        rows, _ = _sheet_rows(wb, path, sheet)
+        return trimmed(rows)
+    finally:
+        xlsx_pieces.WORKERS = pieces
+
+
+def in_pieces(path: Path, sheet: str, piece: int = PIECE) -> list[list]:
+    got = xlsx_pieces.open_pieces(path, sheet, min_bytes=0, piece_bytes=piece)
+    assert got is not None
+    return trimmed(got.rows)
+
+
+def trimmed(rows) -> list[list]:
+    """Rows without their trailing empty cells (a whole read pads every row to the sheet's
+    width, a piece to its own)."""
+    out = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] == "":
+            row.pop()
+        out.append(row)
+    return out
+
+
+INLINE = re.compile(rb'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+
+
+def shared_strings(path: Path) -> Path:
+    """The workbook as Excel writes it: its strings moved to xl/sharedStrings.xml (openpyxl
+    writes them inline)."""
+    strings: dict[bytes, int] = {}
+
+    def shared(m: re.Match) -> bytes:
+        index = strings.setdefault(m.group(3), len(strings))
+        return b"<c " + m.group(1) + b't="s"' + m.group(2) + b"><v>%d</v></c>" % index
+
+    out_path = path.with_name(f"{path.stem}.sst.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data = INLINE.sub(shared, data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                    b"</Relationships>",
+                )
+            out.writestr(info.filename, data)
+        items = b"".join(b"<si><t>" + text + b"</t></si>" for text in strings)
+        out.writestr(
+            "xl/sharedStrings.xml",
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + items
+            + b"</sst>",
+        )
+    assert len(strings) > 100
+    return out_path
+
+
+def ledger_rows(n: int) -> list[list]:
+    start = dt.date(2016, 1, 1)
+    return [
+        [
+            start + dt.timedelta(days=i % 365),
+            ["财政投入", "项目整合", "社会帮扶"][i % 3],
+            "到位" if i % 4 else "拨付",
+            round(1000 + i * 3.75, 2) if i % 7 else 5000,
+            None if i % 5 else "漳江镇",
+            f"村{i % 11:02d}",
+            None,
+            f"430725{i:08d}" if i % 9 == 0 else None,
+            "产业发展" if i % 2 else "教育",
+            f"湘财农〔2016〕{i}号",
+            True if i % 13 == 0 else None,
+            dt.datetime(2016, 5, 1, 8, 30) if i % 17 == 0 else None,
+        ]
+        for i in range(n)
+    ]
+
+
+def test_a_shared_strings_workbook_reads_the_same_in_pieces(tmp_path, parsed):
+    """Excel's shape: strings in sharedStrings.xml, dates as styled numbers, title rows above
+    the header, blank rows between the data, and a second sheet after it."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "资金台账"
+    ws.append(["2016年扶贫资金台账"])
+    ws.append([])
+    ws.append(["日期", "渠道", "类型", "金额(元)", "乡镇", "村", "项目", "户编号", "用途", "文号"])
+    for i, row in enumerate(ledger_rows(3000)):
+        ws.append(row)
+        if i % 97 == 0:
+            ws.append([])  # an empty row inside the data
+    wb.create_sheet("说明")["A1"] = "填表说明"
+    wb.save(tmp_path / "ledger.xlsx")
+    path = shared_strings(tmp_path / "ledger.xlsx")
+
+    expected = whole(path, "资金台账")
+    assert len(expected) == 3 + 3000 + 31 and expected[2][0] == "日期"
+    assert in_pieces(path, "资金台账") == expected
+    assert len(parsed) > 10
+
+
+def test_shared_strings_large_beside_the_sheet_leave_it_whole(tmp_path):
+    """Every piece's workbook repeats the shared strings: when a piece three times their size
+    leaves fewer than two pieces, the sheet is read whole."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("资金台账")
+    for i in range(3000):
+        ws.append([f"湘财农〔2016〕{i}号", i])  # every string different, as 文号 are
+    wb.save(tmp_path / "ledger.xlsx")
+    path = shared_strings(tmp_path / "ledger.xlsx")
+    assert xlsx_pieces.open_pieces(path, "资金台账", min_bytes=0) is None
+    assert in_pieces(path, "资金台账") == whole(path, "资金台账")  # when asked to, it can
+
+
+def test_an_inline_strings_workbook_reads_the_same_in_pieces(tmp_path, parsed):
+    """openpyxl's write-only shape (inline strings), the benchmark's."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("资金台账")
+    ws.append(["日期", "渠道", "类型", "金额(元)"])
+    for row in ledger_rows(500):
+        ws.append(row)
+    path = tmp_path / "ledger.xlsx"
+    wb.save(path)
+
+    assert in_pieces(path, "资金台账") == whole(path, "资金台账")
+    assert len(parsed) > 10
+
+
+def test_columns_and_rows_keep_their_places_across_pieces(tmp_path, parsed):
+    """Data from column C in some pieces and from A in others, rows far apart: every cell
+    stays in its row and column (a whole read counts columns from the first holding a value;
+    both are counted from A here)."""
+    wb = Workbook()
+    ws = wb.active
+    for r in range(1, 2000):
+        ws.cell(row=r * 3, column=3, value=f"r{r}c3")
+        if r > 1500:
+            ws.cell(row=r * 3, column=1, value=r)
+    ws["E6000"] = "last"
+    path = tmp_path / "sparse.xlsx"
+    wb.save(path)
+
+    rows = in_pieces(path, "Sheet", piece=2048)
+    assert rows == whole(path, "Sheet")
+    assert rows[2] == ["", "", "r1c3"] and rows[1500 * 3 + 2] == [1501, "", "r1501c3"]
+    assert rows[5999] == ["", "", "", "", "last"] and len(rows) == 6000
+    assert len(parsed) > 5
+
+
+def test_rows_without_their_number_stay_with_the_numbered_row_before(tmp_path, parsed):
+    """Some producers leave out ``r`` on rows and cells: calamine numbers those on from the
+    row before, so a piece only ever starts at a numbered row."""
+    wb = Workbook()
+    ws = wb.active
+    for r in range(1, 2001):
+        ws.append([f"a{r}", r, f"c{r}"])
+    path = tmp_path / "bare.xlsx"
+    wb.save(path)
+    unnumbered = tmp_path / "unnumbered.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(unnumbered, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                # every row but each tenth loses its number, and every cell its reference
+                data = re.sub(rb' r="[A-Z]+\d+"', b"", data)
+                data = re.sub(
+                    rb'<row r="(\d+)"',
+                    lambda m: m.group(0) if int(m.group(1)) % 10 == 1 else b"<row",
+                    data,
+                )
+            out.writestr(info, data)
+
+    expected = whole(unnumbered, "Sheet")
+    assert expected[0] == ["a1", 1, "c1"] and expected[1999] == ["a2000", 2000, "c2000"]
+    assert in_pieces(unnumbered, "Sheet", piece=1024) == expected
+    assert len(parsed) > 5
+
+
+def test_a_small_sheet_or_a_single_core_is_read_whole(tmp_path, monkeypatch):
+    wb = Workbook()
+    wb.active.append(["日期", "渠道"])
+    path = tmp_path / "small.xlsx"
+    wb.save(path)
+    assert xlsx_pieces.open_pieces(path, "Sheet") is None  # below MIN_SHEET_BYTES
+    assert xlsx_pieces.open_pieces(path, "no such sheet", min_bytes=0) is None
+    monkeypatch.setattr(xlsx_pieces, "_cores", lambda: 1)
+    assert xlsx_pieces.open_pieces(path, "Sheet", min_bytes=0) is None
+
+
+def test_a_sheet_not_in_the_plain_shape_is_read_whole(tmp_path):
+    """A prefixed namespace (x:sheetData, as some .NET libraries write) is not cut."""
+    wb = Workbook()
+    wb.active.append(["日期", "渠道"])
+    path = tmp_path / "plain.xlsx"
+    wb.save(path)
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(prefixed, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", b"<x:worksheet").replace(
+                    b"</worksheet>", b"</x:worksheet>"
+                )
+            out.writestr(info, data)
+    assert xlsx_pieces.open_pieces(prefixed, "Sheet", min_bytes=0) is None
+    not_a_zip = tmp_path / "old.xlsx"
+    not_a_zip.write_bytes(b"\xd0\xcf\x11\xe0 an .xls renamed")
+    assert xlsx_pieces.open_pieces(not_a_zip, "Sheet", min_bytes=0) is None
+
+
+def test_a_damaged_sheet_is_one_line_naming_file_and_sheet(tmp_path):
+    """A byte changed inside the sheet's stored data: the CRC check fails at its end, after
+    the first pieces were handed on."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(3000):  # past the first 64 KiB read when the sheet is opened
+        ws.append([f"row {r}", r])
+    path = tmp_path / "ledger.xlsx"
+    wb.save(path)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as out:
+        for info in src.infolist():
+            out.writestr(info.filename, src.read(info), compress_type=zipfile.ZIP_STORED)
+    raw = bytearray(damaged.read_bytes())
+    at = raw.index(b"row 2990")
+    raw[at : at + 8] = b"ROW 2990"
+    damaged.write_bytes(bytes(raw))
+
+    got = xlsx_pieces.open_pieces(damaged, "Sheet", min_bytes=0, piece_bytes=1024)
+    assert got is not None
+    with pytest.raises(InputError) as err:
+        list(got.rows)
+    assert str(err.value).startswith("damaged.xlsx, sheet Sheet: cannot be read (")
+    assert "\n" not in str(err.value)
+
+
+def test_a_reader_that_stops_early_leaves_no_thread_behind(tmp_path):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("资金台账")
+    for row in ledger_rows(3000):
+        ws.append(row)
+    path = tmp_path / "ledger.xlsx"
+    wb.save(path)
+
+    got = xlsx_pieces.open_pieces(path, "资金台账", min_bytes=0, piece_bytes=2048)
+    assert got is not None
+    rows = iter(got.rows)
+    assert next(rows)[1] == "财政投入"
+    rows.close()  # the import stopped at a bad header, say
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("fupin-xlsx") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, [t.name for t in threading.enumerate()]
+        time.sleep(0.05)
