@@ -901,3 +901,39 @@ def test_a_ledger_read_in_pieces_imports_exactly_as_one_read_whole(county, tmp_p
     assert county.dump() == whole.dump()
     assert errors_of(tmp_path / "pieces.xlsx") == errors_of(tmp_path / "whole.xlsx")
     assert [r["行号"] for r in errors_of(tmp_path / "pieces.xlsx")][:3] == [253, 336, 503]
+
+
+def test_a_piece_that_cannot_be_read_stops_the_import_with_nothing_written(
+    county, tmp_path, monkeypatch
+):
+    """The damage is found in a later piece, after earlier rows were checked: exit 2, one line
+    naming the file and sheet, the register as before."""
+    import zipfile
+
+    from fupin_cli.io import xlsx_pieces
+
+    rows = [e("2016-01-05", "社会帮扶", "到位", 100 + i, f"桃社〔2016〕{i}号") for i in range(1500)]
+    path = fund_file(tmp_path / "ledger.xlsx", rows)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as out:
+        for info in src.infolist():
+            out.writestr(info.filename, src.read(info), compress_type=zipfile.ZIP_STORED)
+    raw = bytearray(damaged.read_bytes())
+    at = raw.index("桃社〔2016〕1490号".encode())
+    raw[at : at + 3] = "湘".encode()  # the stored CRC no longer matches
+    damaged.write_bytes(bytes(raw))
+    monkeypatch.setattr(xlsx_pieces, "_cores", lambda: 2)
+    monkeypatch.setattr(xlsx_pieces, "MIN_SHEET_BYTES", 0)
+    monkeypatch.setattr(xlsx_pieces, "PIECE_BYTES", 16 << 10)
+    parsed: list[int] = []
+    parse = xlsx_pieces._Reader._parse
+    monkeypatch.setattr(xlsx_pieces._Reader, "_parse", lambda s, b: parsed.append(1) or parse(s, b))
+    before = county.dump(but=())
+
+    result = county("fund", "import", damaged)
+    assert len(parsed) > 5  # read in pieces up to the damage
+    assert result.exit_code == 2
+    assert one_line(result).startswith(
+        "fupin: error: damaged.xlsx, sheet 资金台账: cannot be read ("
+    )
+    assert county.dump(but=()) == before

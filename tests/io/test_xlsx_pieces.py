@@ -114,6 +114,17 @@ def shared_strings(path: Path) -> Path:
     return out_path
 
 
+def with_sheet_xml(path: Path, out_path: Path, change) -> Path:
+    """A copy of the workbook with ``change`` applied to its first sheet's XML."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            out.writestr(
+                info, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data
+            )
+    return out_path
+
+
 def ledger_rows(n: int) -> list[list]:
     start = dt.date(2016, 1, 1)
     return [
@@ -215,19 +226,14 @@ def test_rows_without_their_number_stay_with_the_numbered_row_before(tmp_path, p
         ws.append([f"a{r}", r, f"c{r}"])
     path = tmp_path / "bare.xlsx"
     wb.save(path)
-    unnumbered = tmp_path / "unnumbered.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(unnumbered, "w") as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                # every row but each tenth loses its number, and every cell its reference
-                data = re.sub(rb' r="[A-Z]+\d+"', b"", data)
-                data = re.sub(
-                    rb'<row r="(\d+)"',
-                    lambda m: m.group(0) if int(m.group(1)) % 10 == 1 else b"<row",
-                    data,
-                )
-            out.writestr(info, data)
+
+    def unnumber(xml: bytes) -> bytes:  # every row but each tenth loses its number
+        xml = re.sub(rb' r="[A-Z]+\d+"', b"", xml)  # and every cell its reference
+        return re.sub(
+            rb'<row r="(\d+)"', lambda m: m.group(0) if int(m.group(1)) % 10 == 1 else b"<row", xml
+        )
+
+    unnumbered = with_sheet_xml(path, tmp_path / "unnumbered.xlsx", unnumber)
 
     expected = whole(unnumbered, "Sheet")
     assert expected[0] == ["a1", 1, "c1"] and expected[1999] == ["a2000", 2000, "c2000"]
@@ -252,15 +258,13 @@ def test_a_sheet_not_in_the_plain_shape_is_read_whole(tmp_path):
     wb.active.append(["日期", "渠道"])
     path = tmp_path / "plain.xlsx"
     wb.save(path)
-    prefixed = tmp_path / "prefixed.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(prefixed, "w") as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<worksheet", b"<x:worksheet").replace(
-                    b"</worksheet>", b"</x:worksheet>"
-                )
-            out.writestr(info, data)
+    prefixed = with_sheet_xml(
+        path,
+        tmp_path / "prefixed.xlsx",
+        lambda xml: xml.replace(b"<worksheet", b"<x:worksheet").replace(
+            b"</worksheet", b"</x:worksheet"
+        ),
+    )
     assert xlsx_pieces.open_pieces(prefixed, "Sheet", min_bytes=0) is None
     not_a_zip = tmp_path / "old.xlsx"
     not_a_zip.write_bytes(b"\xd0\xcf\x11\xe0 an .xls renamed")
