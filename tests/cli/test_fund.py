@@ -937,3 +937,23 @@ def test_a_piece_that_cannot_be_read_stops_the_import_with_nothing_written(
         "fupin: error: damaged.xlsx, sheet 资金台账: cannot be read ("
     )
     assert county.dump(but=()) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_tab_separated_file_as_excel_saves_unicode_text_imports(county, tmp_path, encoding):
+    """Excel's 'Unicode text' is UTF-16 with tabs; a clerk renames it .csv."""
+    lines = [
+        "\t".join(FUND_HEADERS),
+        "\t".join(
+            ["2016-03-01", "财政投入", "到位", "100000", "", "", "", "", "", "桃财1号", "", ""]
+        ),
+        "\t".join(
+            ["2016-03-02", "财政投入", "拨付", "8万", "", "桃花村", "", "", "产业发展", "桃财2号"]
+        ),
+    ]
+    path = tmp_path / "ledger.csv"
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    out = fund_import(county, path)
+    assert (out["rows_read"], out["entries_added"]) == (2, 2)
+    rows = county.sql("SELECT doc_no, amount_fen FROM fund_entry ORDER BY id")
+    assert rows == [("桃财1号", 100000 * FEN), ("桃财2号", 80000 * FEN)]

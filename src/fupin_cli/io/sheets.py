@@ -216,6 +216,8 @@ def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
         candidates = [encoding]
     elif raw.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]  # Excel's 'Unicode text', renamed .csv
     else:
         candidates = ["utf-8", "gb18030"]  # GBK files from Chinese Windows Excel decode as gb18030
     for enc in candidates:
@@ -230,11 +232,13 @@ def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
         )
     if "\x00" in text[:4096]:
         raise InputError(f"{path.name}: not a text csv file; save it as CSV (UTF-8) or .xlsx")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
-    if table is None:
-        raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
-    return table
+    # commas; else tabs, as Excel's 'Unicode text' and a copy out of a sheet have them
+    for delimiter in (",", "\t") if "\t" in text[:65536] else (",",):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
+        if table is not None:
+            return table
+    raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
 
 
 # -- header -----------------------------------------------------------------------------------
