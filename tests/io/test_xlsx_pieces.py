@@ -314,3 +314,107 @@ def test_a_reader_that_stops_early_leaves_no_thread_behind(tmp_path):
     while any(t.name.startswith("fupin-xlsx") for t in threading.enumerate()):
         assert time.monotonic() < deadline, [t.name for t in threading.enumerate()]
         time.sleep(0.05)
+
+
+def test_rows_stored_out_of_order_stop_the_read(tmp_path):
+    """A whole read places cells by their references; pieces are handed on in order, so a
+    row written after rows below it is one line, not rows at the wrong places."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(1200):
+        ws.append([f"H{r:05d}", r])
+    wb.save(tmp_path / "in_order.xlsx")
+
+    def header_last(xml: bytes) -> bytes:
+        head, rest = xml.split(b"<sheetData>")
+        body, tail = rest.split(b"</sheetData>")
+        rows = re.findall(rb"<row .*?</row>", body, re.S)
+        return head + b"<sheetData>" + b"".join(rows[1:] + rows[:1]) + b"</sheetData>" + tail
+
+    path = with_sheet_xml(tmp_path / "in_order.xlsx", tmp_path / "header_last.xlsx", header_last)
+    assert whole(path, "Sheet")[0] == ["H00000", 0]
+    got = xlsx_pieces.open_pieces(path, "Sheet", min_bytes=0, piece_bytes=2048)
+    assert got is not None
+    with pytest.raises(InputError, match="out of order"):
+        list(got.rows)
+
+
+def test_a_row_named_in_a_comment_is_not_a_place_to_cut(tmp_path, parsed):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(1200):
+        ws.append([f"a{r}", r])
+    wb.save(tmp_path / "plain.xlsx")
+    path = with_sheet_xml(
+        tmp_path / "plain.xlsx",
+        tmp_path / "commented.xlsx",
+        lambda xml: re.sub(  # after each tenth row
+            rb'(<row r="\d*0"[^>]*>.*?</row>)', rb'\1<!-- <row r="1"/> -->', xml, flags=re.S
+        ),
+    )
+    assert in_pieces(path, "Sheet", piece=2048) == whole(path, "Sheet")
+    assert len(parsed) > 5
+
+
+def test_a_sheet_in_a_compression_calamine_does_not_read_is_left_to_the_whole_read(tmp_path):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(1200):
+        ws.append([f"a{r}", r])
+    wb.save(tmp_path / "plain.xlsx")
+    bzip2 = tmp_path / "bzip2.xlsx"
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(bzip2, "w") as out:
+        for info in src.infolist():
+            method = zipfile.ZIP_BZIP2 if "worksheets" in info.filename else zipfile.ZIP_DEFLATED
+            out.writestr(info.filename, src.read(info), compress_type=method)
+    assert xlsx_pieces.open_pieces(bzip2, "Sheet", min_bytes=0, piece_bytes=2048) is None
+
+
+def test_a_part_python_cannot_unpack_leaves_the_sheet_to_the_whole_read(tmp_path):
+    """A cell comment marked encrypted: python-calamine never reads it, zipfile refuses it."""
+    from openpyxl.comments import Comment
+
+    wb = Workbook()
+    for r in range(1200):
+        wb.active.append([f"a{r}", r])
+    wb.active["A1"].comment = Comment("note", "clerk")
+    wb.save(tmp_path / "commented.xlsx")
+    raw = bytearray((tmp_path / "commented.xlsx").read_bytes())
+    with zipfile.ZipFile(tmp_path / "commented.xlsx") as zf:
+        [member] = [n for n in zf.namelist() if "comments" in n and n.endswith(".xml")]
+        local = zf.getinfo(member).header_offset
+    name = member.encode()
+    central = next(
+        m.start()
+        for m in re.finditer(rb"PK\x01\x02", raw)
+        if raw[m.start() + 46 :].startswith(name)
+    )
+    raw[local + 6] |= 1  # the 'encrypted' flag, in the local header and the central directory
+    raw[central + 8] |= 1
+    (tmp_path / "encrypted.xlsx").write_bytes(bytes(raw))
+    assert xlsx_pieces.open_pieces(tmp_path / "encrypted.xlsx", "Sheet", min_bytes=0) is None
+    assert len(whole(tmp_path / "encrypted.xlsx", "Sheet")) == 1200
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_cell_calamine_cannot_give_names_its_row(tmp_path, cut):
+    """A huge number in a duration format: one line naming the row, in a whole read and in
+    pieces alike."""
+    wb = Workbook()
+    for r in range(1, 1201):
+        wb.active.append([f"a{r}", r])
+    wb.active["B1000"] = 1.23e17
+    wb.active["B1000"].number_format = "[h]:mm:ss"
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    if cut:
+        got = xlsx_pieces.open_pieces(path, "Sheet", min_bytes=0, piece_bytes=2048)
+        assert got is not None
+        rows = got.rows
+    else:
+        from python_calamine import CalamineWorkbook
+
+        rows, _ = _sheet_rows(CalamineWorkbook.from_path(str(path)), path, "Sheet")
+    with pytest.raises(InputError) as err:
+        list(rows)
+    assert str(err.value).startswith("huge.xlsx, sheet Sheet, row 1000: a cell cannot be read (")

@@ -196,7 +196,30 @@ def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], in
     if left:  # iter_rows counts columns from the first holding a value; we count from A
         pad = [""] * left
         rows = (pad + row for row in rows)
-    return rows, sheet.total_height
+    return _cells_read(rows, f"{path.name}, sheet {name}", sheet), sheet.total_height
+
+
+def _cells_read(rows: Iterator[list[Any]], where: str, sheet: Any) -> Iterator[list[Any]]:
+    try:
+        yield from rows
+    except (OverflowError, ValueError) as exc:
+        raise cell_error(where, sheet, exc) from None
+
+
+def cell_error(where: str, sheet: Any, exc: BaseException) -> InputError:
+    """A cell python-calamine cannot give as a value (a huge number in a date or time format),
+    named by its row: the sheet read again up to it (only when this happens)."""
+    good = 0  # rows given before the cell
+    try:
+        for _row in sheet.iter_rows():
+            good += 1
+        at = ""
+    except Exception:
+        at = f", row {good + 1}"
+    return InputError(
+        f"{where}{at}: a cell cannot be read ({_first_line(exc)}); a number too large for its "
+        "date or time format? correct the number, or format the cell as General"
+    )
 
 
 # -- csv --------------------------------------------------------------------------------------

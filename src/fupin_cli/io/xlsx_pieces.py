@@ -24,7 +24,6 @@ import queue
 import re
 import threading
 import zipfile
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 from fupin_cli.errors import InputError
+from fupin_cli.io.sheets import cell_error
 
 MIN_SHEET_BYTES = 24 << 20  # the sheet's XML, uncompressed; below this, one parse
 PIECE_BYTES = 6 << 20  # at least; and three times the parts every piece's workbook repeats
@@ -44,6 +44,8 @@ _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<worksheet[\s>]")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")  # the whole sheet's extent: not a piece's
 _NUMBERED = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
 _OPEN, _CLOSE = b"<sheetData>", b"</sheetData>"
+_ROW_ENDS = (b"</row>", b"/>")  # what stands before a cut: a row's end, not a comment's text
+_READ_BY_BOTH = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # python-calamine reads no other
 _EMPTY_SHEET = f'<worksheet xmlns="{_MAIN}"><sheetData/></worksheet>'.encode()
 _LEFT_OUT = (  # parts python-calamine does not read for a sheet's values (kept: all others)
     "docProps/",
@@ -83,14 +85,15 @@ def open_pieces(
         return None
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        return None  # .xls, .ods-as-something-else, damaged: the whole read says what is wrong
+    except Exception:  # not a zip (.xls), damaged: the whole read says what is wrong
+        return None
     try:
         member = _sheet_member(zf, sheet)
-        if member is None or zf.getinfo(member).file_size < min_bytes:
+        info = zf.getinfo(member) if member is not None else None
+        if info is None or info.file_size < min_bytes or info.compress_type not in _READ_BY_BOTH:
             zf.close()
             return None
-        size = zf.getinfo(member).file_size
+        size = info.file_size
         xml = zf.open(member)
         head = xml.read(1 << 16)
         while (at := head.find(_OPEN)) < 0 and len(head) < (1 << 20):
@@ -103,7 +106,7 @@ def open_pieces(
             zf.close()
             return None
         others = [(n, d) for n in zf.namelist() if n != member and (d := _other(zf, n))]
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
+    except Exception:  # damaged, encrypted, an unusual compression: the whole read says so
         zf.close()
         return None
     if piece_bytes is None:
@@ -111,6 +114,7 @@ def open_pieces(
         # three times their size keeps the repeated parsing to a quarter of the work. A sheet
         # of fewer than two such pieces is read whole.
         piece_bytes = max(PIECE_BYTES, 3 * sum(len(d) for _, d in others))
+    piece_bytes = max(piece_bytes, 256)
     if size < 2 * piece_bytes:
         xml.close()
         zf.close()
@@ -172,7 +176,9 @@ class _Reader:
         )
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="fupin-xlsx")
         self.pieces: queue.Queue[Future | None] = queue.Queue()
-        self.ahead = threading.Semaphore(2 * WORKERS)  # pieces cut, not yet parsed
+        # Pieces cut but not yet parsed: the XML held stays a few pieces long. Parsed pieces
+        # wait in python-calamine's memory for the rows before them, as a whole read's would.
+        self.ahead = threading.Semaphore(2 * WORKERS)
         self.stopped = False
 
     def start(self, zf: zipfile.ZipFile, xml: IO[bytes], buf: bytes, piece_bytes: int) -> None:
@@ -203,7 +209,7 @@ class _Reader:
                         cut, buf = end, buf[:end]
                     body, buf, scan = buf[:cut], buf[cut:], piece_bytes
                     if body.strip():
-                        self.ahead.acquire()  # the XML in memory stays a few pieces long
+                        self.ahead.acquire()
                         self.pieces.put(self.pool.submit(self._parse, body))
                     if eof and not buf:
                         break
@@ -245,9 +251,18 @@ class _Reader:
                 start = sheet.start
                 if start is None:
                     continue
-                rows = sheet.to_python(skip_empty_area=True)  # one piece at a time
+                try:
+                    rows = sheet.to_python(skip_empty_area=True)  # one piece at a time
+                except (OverflowError, ValueError) as exc:
+                    raise cell_error(f"{self.file}, sheet {self.sheet}", sheet, exc) from None
                 del sheet
                 first, left = start
+                if first < at:  # rows stored out of order: a whole read sorts them, we cannot
+                    raise InputError(
+                        f"{self.file}, sheet {self.sheet}, row {first + 1}: the rows are stored "
+                        "out of order (written by another program); open the file in Excel or "
+                        "WPS and save it again"
+                    )
                 while at < first:
                     yield []
                     at += 1
@@ -271,11 +286,11 @@ class _Reader:
 
 
 def _numbered_row(buf: bytes, start: int) -> int:
-    """Where the first ``<row`` carrying its ``r`` number at or after ``start`` begins (-1:
-    none in ``buf``)."""
+    """Where the first ``<row`` carrying its ``r`` number at or after ``start`` begins, right
+    after the end of a row (not inside a comment or CDATA that mentions one); -1: none."""
     at = start
     while (at := buf.find(b"<row", at)) >= 0:
-        if _NUMBERED.match(buf, at):
+        if _NUMBERED.match(buf, at) and buf[max(0, at - 64) : at].rstrip().endswith(_ROW_ENDS):
             return at
         at += 4
     return -1
