@@ -301,6 +301,7 @@ CREATE TABLE loan (
 	rate_bp INTEGER NOT NULL, 
 	purpose VARCHAR NOT NULL, 
 	status VARCHAR NOT NULL, 
+	repaid_date DATE, 
 	batch_id INTEGER NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (borrower_id, bank, start_date), 

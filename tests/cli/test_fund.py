@@ -687,6 +687,67 @@ def test_loans_partial_rate_and_status_update(county, tmp_path):
     assert county.sql("SELECT status FROM loan ORDER BY id") == [("已还",), ("正常",)]
 
 
+def test_a_repaid_loan_counts_as_outstanding_until_its_repaid_date(county, tmp_path):
+    """fund check for a past year: a loan 已还 since counts until its 还款日期; one 已还 with no
+    day given counts as repaid in every year (the file says no more)."""
+    fund_import(county, fund_file(tmp_path / "f.xlsx", PASSING))  # risk pool 10,000 yuan
+    headers = [*LOAN_HEADERS, "还款日期"]
+    rows = [
+        loan_row(county),  # 正常
+        loan_row(county, "李四", 状态="已还", 还款日期="2017-03-01"),
+        loan_row(county, "吴九", "H6", 状态="已还", 还款日期="2016-10-01"),
+        loan_row(county, 银行="另一银行", 状态="已还", amount=20000),  # no day: repaid
+    ]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, headers)
+    assert county.json("fund", "loans", path)["loans_added"] == 4
+    assert county.sql("SELECT status, repaid_date FROM loan ORDER BY id") == [
+        ("正常", None), ("已还", "2017-03-01"), ("已还", "2016-10-01"), ("已还", None)
+    ]  # fmt: skip
+
+    def leverage(year: str, code: int) -> tuple[int, int]:
+        out = checked(county, "--year", year, code=code)
+        [rule] = [r for r in out["rules"] if r["rule"] == "loan_leverage"]
+        return rule["value"], rule["threshold"]
+
+    assert leverage("2016", 0) == (100_000 * FEN, 100_000 * FEN)  # 张三 and 李四, not 吴九
+    assert leverage("2017", 1) == (50_000 * FEN, 100_000 * FEN)  # 张三 only (no 2017 money)
+
+
+def test_a_repaid_date_must_fit_the_status_and_the_start(county, tmp_path):
+    headers = [*LOAN_HEADERS, "还款日期"]
+    rows = [
+        loan_row(county, 还款日期="2017-03-01"),  # 正常, with a repaid date
+        loan_row(county, "李四", 状态="已还", 还款日期="2016-04-30"),  # before 2016-05-01
+        loan_row(county, "吴九", "H6", 状态="已还", 还款日期="2016-12-31"),
+    ]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, headers)
+    out = county.json("fund", "loans", path, "--partial", code=1)
+    assert (out["rows_rejected"], out["loans_added"]) == (2, 1)
+    reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    assert reasons == {
+        2: (
+            "还款日期",
+            "还款日期 2017-03-01 given, but 状态 is 正常; make 状态 已还 or clear the date",
+        ),
+        3: ("还款日期", "还款日期 2016-04-30 is before the 发放日期 2016-05-01; check both"),
+    }
+
+
+def test_a_loans_file_without_repaid_dates_keeps_the_ones_on_record(county, tmp_path):
+    with_date = write_xlsx(
+        tmp_path / "l1.xlsx",
+        [loan_row(county, 状态="已还", 还款日期="2017-03-01")],
+        [*LOAN_HEADERS, "还款日期"],
+    )
+    assert county.json("fund", "loans", with_date)["loans_added"] == 1
+    without = write_xlsx(tmp_path / "l2.xlsx", [loan_row(county, 状态="已还")], LOAN_HEADERS)
+    assert county.json("fund", "loans", without)["unchanged"] == 1
+    assert county.sql("SELECT status, repaid_date FROM loan") == [("已还", "2017-03-01")]
+    reopened = write_xlsx(tmp_path / "l3.xlsx", [loan_row(county, 状态="逾期")], LOAN_HEADERS)
+    assert county.json("fund", "loans", reopened)["loans_updated"] == 1
+    assert county.sql("SELECT status, repaid_date FROM loan") == [("逾期", None)]
+
+
 def test_projects_import_and_update(county, tmp_path):
     def project(**cells):
         return {"乡镇": "陬市镇", "村": "金盆村", "项目名称": "油茶基地", "产业": "油茶",

@@ -639,9 +639,9 @@ class FundFacts:
     涉农资金总额; ``industry``: net allocations with the industry purpose in the year by village;
     ``self_raised``: by village, self-raised entries in the year not reversed in full;
     ``risk_pool``: net credit receipts with the risk-pool purpose up to the year's end;
-    ``loans_outstanding``: loans started by the year's end and not 已还; ``channel_available``
-    and ``village_unspent``: balances at the year's end (receipts − allocations; allocations −
-    disbursements)."""
+    ``loans_outstanding``: loans started by the year's end and not repaid by then (one 已还
+    with a later 还款日期 still counts); ``channel_available`` and ``village_unspent``: balances
+    at the year's end (receipts − allocations; allocations − disbursements)."""
 
     year: int
     agricultural_population: int

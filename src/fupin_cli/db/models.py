@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import DDL, CheckConstraint, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # v3: 户编号 and 工号 are kept NFKC-normalised (full-width ４３０７… is 4307…); upgrading a v1/v2
 # register normalises the ones stored before (db.engine._normalise_codes).
 
@@ -327,6 +327,9 @@ class Loan(SQLModel, table=True):
     rate_bp: int  # annual rate in basis points: 4.35% -> 435
     purpose: str
     status: str  # codes.LoanStatus
+    # 还款日期 of a loan 已还 (schema v4): it counted as outstanding until then. None for a loan
+    # not repaid, or one a file marked 已还 without the day (then repaid for every year).
+    repaid_date: dt.date | None = None
     batch_id: int = Field(foreign_key="batch.id")
 
 

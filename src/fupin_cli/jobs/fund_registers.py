@@ -150,6 +150,7 @@ LOAN_SPEC = Spec(
         Field("rate", "利率", ("年利率", "利率(%)", "年利率(%)", "rate"), required=True),
         Field("purpose", "用途", ("贷款用途", "purpose"), required=True),
         Field("status", "状态", ("贷款状态", "还款状态", "status"), required=True),
+        Field("repaid", "还款日期", ("结清日期", "还清日期", "repaid date")),
     ]
 )
 
@@ -163,6 +164,7 @@ LOAN_COLUMNS = [
     Col("rate", rate_bp, required=True),
     Col("purpose", TEXT, required=True),
     Col("status", code(LoanStatus), required=True),
+    Col("repaid", RECORD_DATE),
 ]
 
 _LOAN_FIELDS = {
@@ -225,6 +227,18 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                         header(_LOAN_FIELDS[broken[0][0]]),
                         "loan rule broken: " + "; ".join(reason for _f, reason in broken),
                     )
+                repaid = v["repaid"]
+                if repaid is not None and v["status"] is not LoanStatus.REPAID:
+                    raise RowFault(
+                        header("repaid"),
+                        f"还款日期 {repaid} given, but 状态 is {v['status'].value}; "
+                        f"make 状态 {LoanStatus.REPAID.value} or clear the date",
+                    )
+                if repaid is not None and repaid < v["start_date"]:
+                    raise RowFault(
+                        header("repaid"),
+                        f"还款日期 {repaid} is before the 发放日期 {v['start_date']}; check both",
+                    )
                 key = (v["borrower"], v["bank"], v["start_date"])
                 if key in seen:
                     raise RowFault(
@@ -246,6 +260,10 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                 "purpose": v["purpose"],
                 "status": v["status"].value,
             }
+            if v["status"] is not LoanStatus.REPAID:
+                values["repaid_date"] = None
+            elif "repaid" in table.columns:  # a file without the column keeps the day on record
+                values["repaid_date"] = v["repaid"]
             _sort(existing.get(key), values, batch_id, new, changed, result)
         result.added, result.updated = len(new), len(changed)
 

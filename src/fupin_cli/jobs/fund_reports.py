@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal_column, null, or_, select
 
-from fupin_cli.core.codes import Channel
+from fupin_cli.core.codes import Channel, LoanStatus
 from fupin_cli.core.dates import FIRST_YEAR, LAST_YEAR, parse_date
 from fupin_cli.core.ledger import (
     AGRI_TOTAL,
@@ -204,9 +204,15 @@ def fund_facts(
         for (vid,) in conn.execute(select(_village.c.id).where(_village.c.is_poor.is_(True)))
     }
     agri_pop = conn.execute(select(func.coalesce(func.sum(_village.c.agricultural_population), 0)))
+    # outstanding at the year's end: started by then, and not repaid by then (a loan 已还
+    # without its 还款日期 counts as repaid in every year)
     loans = conn.execute(
         select(func.coalesce(func.sum(_loan.c.amount_fen), 0)).where(
-            _loan.c.status != "已还", _loan.c.start_date <= period.end
+            _loan.c.start_date <= period.end,
+            or_(
+                _loan.c.status != LoanStatus.REPAID.value,
+                _loan.c.repaid_date > period.end,
+            ),
         )
     )
     return FundFacts(

@@ -260,7 +260,8 @@ def household_card(
     )
     loans = _rows(
         conn,
-        "SELECT start_date, bank, amount_fen, term_months, rate_bp, purpose, status FROM loan "
+        "SELECT start_date, bank, amount_fen, term_months, rate_bp, purpose, status, repaid_date "
+        "FROM loan "
         "WHERE household_id = :h ORDER BY start_date",
         h=hid,
     )
@@ -281,7 +282,7 @@ def household_card(
             ln[0],
             f"贷款 {ln[1]}",
             "银行贷款",
-            f"小额信贷 {ln[3]}个月 {ln[4] / 100:.2f}% {ln[6]}",
+            f"小额信贷 {ln[3]}个月 {ln[4] / 100:.2f}% {ln[6]}" + (f" {ln[7]}" if ln[7] else ""),
             _yuan(ln[2]),
             ln[5],
         ]
