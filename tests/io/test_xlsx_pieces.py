@@ -71,47 +71,28 @@ def trimmed(rows) -> list[list]:
     return out
 
 
-INLINE = re.compile(rb'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+def excel_shaped(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook as Excel saves one: strings in a shared-strings part, dates as numbers in a
+    date format (xlsxwriter; openpyxl writes strings inline)."""
+    import xlsxwriter
 
-
-def shared_strings(path: Path) -> Path:
-    """The workbook as Excel writes it: its strings moved to xl/sharedStrings.xml (openpyxl
-    writes them inline)."""
-    strings: dict[bytes, int] = {}
-
-    def shared(m: re.Match) -> bytes:
-        index = strings.setdefault(m.group(3), len(strings))
-        return b"<c " + m.group(1) + b't="s"' + m.group(2) + b"><v>%d</v></c>" % index
-
-    out_path = path.with_name(f"{path.stem}.sst.xlsx")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename.startswith("xl/worksheets/"):
-                data = INLINE.sub(shared, data)
-            elif info.filename == "[Content_Types].xml":
-                data = data.replace(
-                    b"</Types>",
-                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-                )
-            elif info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/'
-                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-                    b"</Relationships>",
-                )
-            out.writestr(info.filename, data)
-        items = b"".join(b"<si><t>" + text + b"</t></si>" for text in strings)
-        out.writestr(
-            "xl/sharedStrings.xml",
-            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            + items
-            + b"</sst>",
-        )
-    assert len(strings) > 100
-    return out_path
+    book = xlsxwriter.Workbook(str(path))
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    sheet.write_datetime(r, c, value, stamp)
+                elif isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, value, day)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/sharedStrings.xml" in zf.namelist()
+    return path
 
 
 def with_sheet_xml(path: Path, out_path: Path, change) -> Path:
@@ -123,6 +104,9 @@ def with_sheet_xml(path: Path, out_path: Path, change) -> Path:
                 info, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data
             )
     return out_path
+
+
+HEADER = ["日期", "渠道", "类型", "金额(元)", "乡镇", "村", "项目", "户编号", "用途", "文号"]
 
 
 def ledger_rows(n: int) -> list[list]:
@@ -149,22 +133,16 @@ def ledger_rows(n: int) -> list[list]:
 def test_a_shared_strings_workbook_reads_the_same_in_pieces(tmp_path, parsed):
     """Excel's shape: strings in sharedStrings.xml, dates as styled numbers, title rows above
     the header, blank rows between the data, and a second sheet after it."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "资金台账"
-    ws.append(["2016年扶贫资金台账"])
-    ws.append([])
-    ws.append(["日期", "渠道", "类型", "金额(元)", "乡镇", "村", "项目", "户编号", "用途", "文号"])
+    rows: list[list] = [["2016年扶贫资金台账"], [], HEADER]
     for i, row in enumerate(ledger_rows(3000)):
-        ws.append(row)
+        rows.append(row)
         if i % 97 == 0:
-            ws.append([])  # an empty row inside the data
-    wb.create_sheet("说明")["A1"] = "填表说明"
-    wb.save(tmp_path / "ledger.xlsx")
-    path = shared_strings(tmp_path / "ledger.xlsx")
+            rows.append([])  # an empty row inside the data
+    path = excel_shaped(tmp_path / "ledger.xlsx", {"资金台账": rows, "说明": [["填表说明"]]})
 
     expected = whole(path, "资金台账")
     assert len(expected) == 3 + 3000 + 31 and expected[2][0] == "日期"
+    assert expected[3][0] == dt.date(2016, 1, 1)  # a date, as calamine gives it
     assert in_pieces(path, "资金台账") == expected
     assert len(parsed) > 10
 
@@ -172,12 +150,8 @@ def test_a_shared_strings_workbook_reads_the_same_in_pieces(tmp_path, parsed):
 def test_shared_strings_large_beside_the_sheet_leave_it_whole(tmp_path):
     """Every piece's workbook repeats the shared strings: when a piece three times their size
     leaves fewer than two pieces, the sheet is read whole."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("资金台账")
-    for i in range(3000):
-        ws.append([f"湘财农〔2016〕{i}号", i])  # every string different, as 文号 are
-    wb.save(tmp_path / "ledger.xlsx")
-    path = shared_strings(tmp_path / "ledger.xlsx")
+    rows = [[f"湘财农〔2016〕{i}号", i] for i in range(3000)]  # every string different, as 文号
+    path = excel_shaped(tmp_path / "ledger.xlsx", {"资金台账": rows})
     assert xlsx_pieces.open_pieces(path, "资金台账", min_bytes=0) is None
     assert in_pieces(path, "资金台账") == whole(path, "资金台账")  # when asked to, it can
 
@@ -418,3 +392,22 @@ def test_a_cell_calamine_cannot_give_names_its_row(tmp_path, cut):
     with pytest.raises(InputError) as err:
         list(rows)
     assert str(err.value).startswith("huge.xlsx, sheet Sheet, row 1000: a cell cannot be read (")
+
+
+def test_a_fault_in_the_cutting_surfaces_as_itself_and_nothing_hangs(tmp_path, monkeypatch):
+    """A bug of ours while cutting is not 'the file cannot be read' (exit 2, blame the file):
+    it reaches the reader as it is, and the reader does not wait for pieces forever."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(3000):
+        ws.append([f"a{r}", r])
+    wb.save(tmp_path / "ledger.xlsx")
+
+    def broken(buf: bytes, start: int) -> int:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(xlsx_pieces, "_numbered_row", broken)
+    got = xlsx_pieces.open_pieces(tmp_path / "ledger.xlsx", "Sheet", min_bytes=0, piece_bytes=2048)
+    assert got is not None
+    with pytest.raises(TypeError, match="a bug"):
+        list(got.rows)

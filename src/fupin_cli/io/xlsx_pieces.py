@@ -24,6 +24,7 @@ import queue
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from fupin_cli.io.sheets import cell_error
 
 MIN_SHEET_BYTES = 24 << 20  # the sheet's XML, uncompressed; below this, one parse
 PIECE_BYTES = 6 << 20  # at least; and three times the parts every piece's workbook repeats
+FIRST_PIECE_BYTES = 1 << 20  # then twice the size each piece, up to the piece size
 WORKERS = 2  # threads parsing pieces, beside the one reading the rows
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -46,6 +48,8 @@ _NUMBERED = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
 _OPEN, _CLOSE = b"<sheetData>", b"</sheetData>"
 _ROW_ENDS = (b"</row>", b"/>")  # what stands before a cut: a row's end, not a comment's text
 _READ_BY_BOTH = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # python-calamine reads no other
+# what reading a damaged zip raises (a CRC mismatch, a truncated stream, an unusual method)
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 _EMPTY_SHEET = f'<worksheet xmlns="{_MAIN}"><sheetData/></worksheet>'.encode()
 _LEFT_OUT = (  # parts python-calamine does not read for a sheet's values (kept: all others)
     "docProps/",
@@ -188,36 +192,45 @@ class _Reader:
 
     def _cut(self, zf: zipfile.ZipFile, xml: IO[bytes], buf: bytes, piece_bytes: int) -> None:
         """Decompress the sheet a piece at a time (zlib releases the GIL), cut it before the
-        first ``<row`` carrying its number past ``piece_bytes``, hand each piece to the workers
-        at once. Rows that carry no numbers stay in the piece before: read as a whole read
-        would read them."""
+        first ``<row`` carrying its number past the piece's size, hand each piece to the
+        workers at once. The first piece is small, so the rows start soon; each next one is
+        twice the size, up to ``piece_bytes``. Rows that carry no numbers stay in the piece
+        before: read as a whole read would read them."""
+        size = min(FIRST_PIECE_BYTES, piece_bytes)
         try:
             with zf, xml:
-                eof, scan = False, piece_bytes
+                eof, scan = False, size
                 while not self.stopped:
                     cut = _numbered_row(buf, scan) if not eof else -1
                     if cut < 0 and not eof:
                         more = xml.read(piece_bytes)
                         eof = not more
-                        scan = max(piece_bytes, len(buf) - 64)  # a tag cut in two is read again
+                        scan = max(size, len(buf) - 64)  # a tag cut in two is read again
                         buf += more
                         continue
                     if cut < 0:  # the end: the rows up to </sheetData>
                         end = buf.rfind(_CLOSE)
                         if end < 0:
-                            raise ValueError("the sheet's XML ends early")
+                            raise zipfile.BadZipFile("the sheet's XML ends early")
                         cut, buf = end, buf[:end]
-                    body, buf, scan = buf[:cut], buf[cut:], piece_bytes
+                    body, buf = buf[:cut], buf[cut:]
+                    size = min(2 * size, piece_bytes)
+                    scan = size
                     if body.strip():
                         self.ahead.acquire()
                         self.pieces.put(self.pool.submit(self._parse, body))
                     if eof and not buf:
                         break
-        except Exception as exc:  # a damaged or truncated file: said where the rows are read
-            failed: Future = Future()
-            failed.set_exception(self._unreadable(exc))
-            self.pieces.put(failed)
+        except _UNREADABLE as exc:  # a damaged or truncated file: said where the rows are read
+            self._fail(self._unreadable(exc))
+        except BaseException as exc:  # a fault of ours: the reader raises it as it is
+            self._fail(exc)
         self.pieces.put(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        failed: Future = Future()
+        failed.set_exception(exc)
+        self.pieces.put(failed)
 
     def _parse(self, body: bytes) -> Any:
         """The piece as a parsed sheet (held by python-calamine, not yet Python objects)."""
