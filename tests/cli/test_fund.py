@@ -1018,3 +1018,98 @@ def test_a_tab_separated_file_as_excel_saves_unicode_text_imports(county, tmp_pa
     assert (out["rows_read"], out["entries_added"]) == (2, 2)
     rows = county.sql("SELECT doc_no, amount_fen FROM fund_entry ORDER BY id")
     assert rows == [("桃财1号", 100000 * FEN), ("桃财2号", 80000 * FEN)]
+
+
+def _formula_ledger(
+    path: Path, *, result: float | None, recalculate: bool, filler: int = 0
+) -> Path:
+    """A ledger whose last amount is the formula =40000*2 (xlsxwriter), with ``result`` stored
+    (None: none at all) and the workbook's ask to recalculate on opening kept or removed (Excel
+    removes it when it saves)."""
+    import zipfile
+
+    import xlsxwriter
+
+    raw = path.with_suffix(".raw.xlsx")
+    book = xlsxwriter.Workbook(str(raw))
+    sheet = book.add_worksheet("资金台账")
+    sheet.write_row(0, 0, FUND_HEADERS)
+    sheet.write_row(1, 0, ["2016-03-01", "财政投入", "到位", 100000, "", "", "", "", "", "R1"])
+    for i in range(filler):  # receipts before the formula's row, to make the sheet large
+        sheet.write_row(
+            2 + i, 0, ["2016-03-01", "社会帮扶", "到位", 1, "", "", "", "", "", f"S{i}"]
+        )
+    at = 2 + filler
+    sheet.write_row(
+        at, 0, ["2016-03-02", "财政投入", "拨付", None, "", "桃花村", "", "", "产业发展"]
+    )
+    sheet.write_formula(at, 3, "=40000*2", None, result if result is not None else 0)
+    sheet.write_string(at, 9, "A1")
+    book.close()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml" and not recalculate:
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            if info.filename == "xl/worksheets/sheet1.xml" and result is None:
+                data = data.replace(b"<f>40000*2</f><v>0</v>", b"<f>40000*2</f>")
+            out.writestr(info, data)
+    return path
+
+
+NO_RESULT = (
+    "holds a formula without its result (the file was written by a program, not saved by Excel)"
+)
+NOT_WORKED_OUT = (
+    "holds a formula whose result Excel has not worked out yet (the file asks to be "
+    "recalculated when opened)"
+)
+
+
+@pytest.mark.parametrize(
+    ("result", "recalculate", "why"),
+    [
+        (None, False, NO_RESULT),
+        (0, True, NOT_WORKED_OUT),
+        (80000, True, NOT_WORKED_OUT),
+    ],
+)
+@pytest.mark.parametrize("pieces", [False, True])
+def test_a_formula_without_a_trusted_result_stops_the_import(
+    county, tmp_path, monkeypatch, result, recalculate, why, pieces
+):
+    """A blank or a placeholder 0 would go in as the amount with no word said."""
+    from fupin_cli.io import xlsx_pieces
+
+    filler = 3000 if pieces else 0
+    path = _formula_ledger(
+        tmp_path / "ledger.xlsx", result=result, recalculate=recalculate, filler=filler
+    )
+    parsed: list[int] = []
+    if pieces:
+        parse = xlsx_pieces._Reader._parse
+        monkeypatch.setattr(xlsx_pieces, "_cores", lambda: 2)
+        monkeypatch.setattr(xlsx_pieces, "MIN_SHEET_BYTES", 0)
+        monkeypatch.setattr(xlsx_pieces, "PIECE_BYTES", 16 << 10)
+        monkeypatch.setattr(xlsx_pieces, "FIRST_PIECE_BYTES", 16 << 10)
+        monkeypatch.setattr(
+            xlsx_pieces._Reader, "_parse", lambda s, b: parsed.append(1) or parse(s, b)
+        )
+    before = county.dump(but=())
+    result_ = county("fund", "import", path)
+    assert result_.exit_code == 2
+    assert one_line(result_) == (
+        f"fupin: error: ledger.xlsx, sheet 资金台账, cell D{3 + filler} {why}; open the file in "
+        "Excel or WPS, save it, and import it again"
+    )
+    assert (len(parsed) > 3) is pieces
+    assert county.dump(but=()) == before
+
+
+def test_a_formula_saved_with_its_result_imports_that_result(county, tmp_path):
+    path = _formula_ledger(tmp_path / "ledger.xlsx", result=80000, recalculate=False)
+    fund_import(county, path)
+    assert county.sql("SELECT doc_no, amount_fen FROM fund_entry ORDER BY id") == [
+        ("R1", 100000 * FEN),
+        ("A1", 80000 * FEN),
+    ]

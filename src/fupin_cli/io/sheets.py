@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import unicodedata
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -168,23 +169,26 @@ def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
     else:
         candidates = [n for n in wb.sheet_names if visible.get(n, True)]
     for name in candidates:
-        rows, last_row = _sheet_rows(wb, path, name)
+        rows, last_row, whole = _sheet_rows(wb, path, name)
         table = _find_header(path, name, spec, rows)
         if table is not None:
             table.last_row = last_row
+            if whole:  # (pieces are checked as they are cut)
+                _check_formulas(path, name)
             return table
     where = f"sheet '{wanted}'" if wanted else "any visible sheet"
     raise InputError(f"{path.name}: no header row found in {where}; {_expected(spec)}")
 
 
-def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], int]:
-    """The sheet's rows from its first, columns counted from A, and its last row's number: a
-    county-size sheet in pieces on two cores (``xlsx_pieces``), any other read whole."""
+def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], int | None, bool]:
+    """The sheet's rows from its first, columns counted from A, its last row's number, and
+    whether it is read whole: a county-size sheet in pieces on two cores (``xlsx_pieces``),
+    any other whole."""
     from fupin_cli.io.xlsx_pieces import open_pieces
 
     pieces = open_pieces(path, name) if path.suffix.lower() in (".xlsx", ".xlsm") else None
     if pieces is not None:
-        return pieces.rows, pieces.last_row
+        return pieces.rows, pieces.last_row, False
     try:
         sheet = wb.get_sheet_by_name(name)
         rows = sheet.iter_rows()
@@ -196,7 +200,23 @@ def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], in
     if left:  # iter_rows counts columns from the first holding a value; we count from A
         pad = [""] * left
         rows = (pad + row for row in rows)
-    return _cells_read(rows, f"{path.name}, sheet {name}", sheet), sheet.total_height
+    return _cells_read(rows, f"{path.name}, sheet {name}", sheet), sheet.total_height, True
+
+
+def _check_formulas(path: Path, name: str) -> None:
+    """An .xlsx sheet whose formulas lack their results is refused (``xlsx_parts``)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    from fupin_cli.io.xlsx_parts import formula_fault, recalculates_on_open, sheet_member
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            member = sheet_member(zf, name)
+            fault = member and formula_fault(zf.read(member), recalculates_on_open(zf))
+    except Exception:  # python-calamine read the sheet; what zipfile cannot is not a fault
+        return
+    if fault:
+        raise InputError(f"{path.name}, sheet {name}, {fault}")
 
 
 def _cells_read(rows: Iterator[list[Any]], where: str, sheet: Any) -> Iterator[list[Any]]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import os
-import posixpath
 import queue
 import re
 import threading
@@ -31,10 +30,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from xml.etree import ElementTree
 
 from fupin_cli.errors import InputError
 from fupin_cli.io.sheets import cell_error
+from fupin_cli.io.xlsx_parts import formula_fault, recalculates_on_open, sheet_member
 
 MIN_SHEET_BYTES = 24 << 20  # the sheet's XML, uncompressed; below this, one parse
 PIECE_BYTES = 6 << 20  # at least; and three times the parts every piece's workbook repeats
@@ -42,7 +41,6 @@ FIRST_PIECE_BYTES = 1 << 20  # then twice the size each piece, up to the piece s
 WORKERS = 2  # threads parsing pieces, beside the one reading the rows
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<worksheet[\s>]")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")  # the whole sheet's extent: not a piece's
 _NUMBERED = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
@@ -93,7 +91,7 @@ def open_pieces(
     except Exception:  # not a zip (.xls), damaged: the whole read says what is wrong
         return None
     try:
-        member = _sheet_member(zf, sheet)
+        member = sheet_member(zf, sheet)
         info = zf.getinfo(member) if member is not None else None
         if info is None or info.file_size < min_bytes or info.compress_type not in _READ_BY_BOTH:
             zf.close()
@@ -111,6 +109,7 @@ def open_pieces(
             zf.close()
             return None
         others = [(n, d) for n in zf.namelist() if n != member and (d := _other(zf, n))]
+        recalculate = recalculates_on_open(zf)
     except Exception:  # damaged, encrypted, an unusual compression: the whole read says so
         zf.close()
         return None
@@ -125,7 +124,7 @@ def open_pieces(
         zf.close()
         return None
     prefix = _DIMENSION.sub(b"", head[: at + len(_OPEN)])
-    reader = _Reader(path.name, sheet, member, prefix, others)
+    reader = _Reader(path.name, sheet, member, prefix, others, recalculate)
     reader.start(zf, xml, head[at + len(_OPEN) :], piece_bytes)
     return Pieces(reader.rows(), _estimate(head, size))
 
@@ -135,24 +134,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member holding the worksheet named ``sheet`` (None when not found plainly)."""
-    try:
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
-    rid = next(
-        (s.get(f"{{{_REL}}}id") for s in book.iter(f"{{{_MAIN}}}sheet") if s.get("name") == sheet),
-        None,
-    )
-    target = next((r.get("Target") for r in rels if rid and r.get("Id") == rid), None)
-    if not target:
-        return None
-    name = target[1:] if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-    return name if name in zf.NameToInfo else None
 
 
 def _other(zf: zipfile.ZipFile, name: str) -> bytes | None:
@@ -170,15 +151,16 @@ class _Reader:
     their rows on in order."""
 
     def __init__(
-        self, file: str, sheet: str, member: str, prefix: bytes, others: list[tuple[str, bytes]]
+        self,
+        file: str,
+        sheet: str,
+        member: str,
+        prefix: bytes,
+        others: list[tuple[str, bytes]],
+        recalculate: bool,
     ) -> None:
-        self.file, self.sheet, self.member, self.prefix, self.others = (
-            file,
-            sheet,
-            member,
-            prefix,
-            others,
-        )
+        self.file, self.sheet, self.member, self.prefix = file, sheet, member, prefix
+        self.others, self.recalculate = others, recalculate
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="fupin-xlsx")
         self.pieces: queue.Queue[Future | None] = queue.Queue()
         # Pieces cut but not yet parsed: the XML held stays a few pieces long. Parsed pieces
@@ -217,11 +199,15 @@ class _Reader:
                     body, buf = buf[:cut], buf[cut:]
                     size = min(2 * size, piece_bytes)
                     scan = size
+                    if fault := formula_fault(body, self.recalculate):
+                        raise InputError(f"{self.file}, sheet {self.sheet}, {fault}")
                     if body.strip():
                         self.ahead.acquire()
                         self.pieces.put(self.pool.submit(self._parse, body))
                     if eof and not buf:
                         break
+        except InputError as exc:
+            self._fail(exc)
         except _UNREADABLE as exc:  # a damaged or truncated file: said where the rows are read
             self._fail(self._unreadable(exc))
         except BaseException as exc:  # a fault of ours: the reader raises it as it is

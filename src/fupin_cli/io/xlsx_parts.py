@@ -1,0 +1,73 @@
+"""What an .xlsx says beyond its cells' values, read from its zip parts: which part holds a
+sheet, and whether the sheet's formulas carry results that can be trusted.
+
+python-calamine gives a formula cell's stored result: blank when the file holds none (written
+by a program, never opened in Excel), or 0 when the program wrote a placeholder and asked Excel
+to recalculate on opening (``fullCalcOnLoad``). Imported, either is a wrong figure with no
+word said: an income of 0 identifies a household. Such a sheet is refused, naming the cell.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from xml.etree import ElementTree
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_FORMULAS = (b"<f>", b"<f ")  # a formula element; <family> and the like do not match
+_NO_RESULT = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*</c>")  # a formula then the cell's end
+_ANY_FORMULA = re.compile(rb"<f[ >]")
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3}\d+)"')
+_RECALC = re.compile(rb"<calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
+
+
+def sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding the worksheet named ``sheet`` (None when not found plainly)."""
+    try:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    rid = next(
+        (s.get(f"{{{_REL}}}id") for s in book.iter(f"{{{_MAIN}}}sheet") if s.get("name") == sheet),
+        None,
+    )
+    target = next((r.get("Target") for r in rels if rid and r.get("Id") == rid), None)
+    if not target:
+        return None
+    name = target[1:] if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+    return name if name in zf.NameToInfo else None
+
+
+def recalculates_on_open(zf: zipfile.ZipFile) -> bool:
+    """The workbook asks Excel to recalculate every formula when opened: its stored results
+    are placeholders."""
+    try:
+        return _RECALC.search(zf.read("xl/workbook.xml")) is not None
+    except KeyError:
+        return False
+
+
+def formula_fault(xml: bytes, recalculate: bool) -> str | None:
+    """Why ``xml`` (a sheet, or a run of its rows) holds a formula result that cannot be
+    trusted, naming the first such cell; None when every formula carries its result."""
+    if not any(tag in xml for tag in _FORMULAS):  # most sheets: two scans in C
+        return None
+    found = (_ANY_FORMULA if recalculate else _NO_RESULT).search(xml)
+    if found is None:
+        return None
+    cell = _CELL_REF.match(xml, xml.rfind(b"<c ", 0, found.start()))
+    where = f"cell {cell.group(1).decode()}" if cell else "a cell"
+    if recalculate:
+        why = (
+            "holds a formula whose result Excel has not worked out yet (the file asks to be "
+            "recalculated when opened)"
+        )
+    else:
+        why = (
+            "holds a formula without its result (the file was written by a program, not saved "
+            "by Excel)"
+        )
+    return f"{where} {why}; open the file in Excel or WPS, save it, and import it again"
