@@ -47,7 +47,7 @@ def whole(path: Path, sheet: str) -> list[list]:
     pieces = xlsx_pieces.WORKERS
     try:
         xlsx_pieces.WORKERS = 0  # the whole read, as sheets.py does it for a small sheet
-        rows, _ = _sheet_rows(wb, path, sheet)
+        rows, _, _ = _sheet_rows(wb, path, sheet)
         return trimmed(rows)
     finally:
         xlsx_pieces.WORKERS = pieces
@@ -388,7 +388,7 @@ def test_a_cell_calamine_cannot_give_names_its_row(tmp_path, cut):
     else:
         from python_calamine import CalamineWorkbook
 
-        rows, _ = _sheet_rows(CalamineWorkbook.from_path(str(path)), path, "Sheet")
+        rows, _, _ = _sheet_rows(CalamineWorkbook.from_path(str(path)), path, "Sheet")
     with pytest.raises(InputError) as err:
         list(rows)
     assert str(err.value).startswith("huge.xlsx, sheet Sheet, row 1000: a cell cannot be read (")
