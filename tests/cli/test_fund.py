@@ -1113,3 +1113,26 @@ def test_a_formula_saved_with_its_result_imports_that_result(county, tmp_path):
         ("R1", 100000 * FEN),
         ("A1", 80000 * FEN),
     ]
+
+
+def test_an_amount_column_in_another_unit_is_refused_not_dropped(county, tmp_path):
+    """金额(万元) is not 金额(元): read as blank (measures) or missing (ledger) before."""
+    headers = ["日期", "渠道", "类型", "金额(万元)", "文号"]
+    path = write_xlsx(
+        tmp_path / "f.xlsx", [{**e("2016-03-01", "财政投入", "到位", 8, "R1")}], headers
+    )
+    result = county("fund", "import", path)
+    assert result.exit_code == 2
+    assert one_line(result) == (
+        "fupin: error: f.xlsx, sheet 花名册, row 1: column 金额(万元) is in another unit than "
+        "金额(元), which fupin reads; convert the column and head it 金额(元)"
+    )
+
+
+def test_columns_no_field_claims_are_named_on_stderr(county, tmp_path):
+    rows = [{**BASIC[0], "经办人": "李会计"}]
+    path = write_xlsx(tmp_path / "f.xlsx", rows, [*FUND_HEADERS, "经办人"])
+    result = county("fund", "import", path, "--format", "json")
+    assert result.exit_code == 0
+    assert "f.xlsx: ignored column(s) 经办人" in result.stderr
+    assert json.loads(result.stdout)["entries_added"] == 1

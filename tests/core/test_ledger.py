@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, replace
 
 import pytest
@@ -527,3 +528,18 @@ def test_rate_in_basis_points(value, bp):
 def test_bad_rates(value):
     with pytest.raises(ValueError):
         rate_bp(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (0.5, "0.5 reads as 50% (a number below 1 is taken as a percent-formatted cell)"),
+        ("30", "30% is above any loan's annual rate (24%)"),
+        (24.01, "24.01% is above any loan's annual rate (24%)"),
+    ],
+)
+def test_a_rate_above_any_loan_is_a_misreading(value, words):
+    """0.5 typed into a plain cell (meaning 0.5%) would otherwise be stored as 50%."""
+    with pytest.raises(ValueError, match=re.escape(words)):
+        rate_bp(value)
+    assert rate_bp(24) == rate_bp(0.24) == 2400

@@ -59,6 +59,8 @@ def _import(ctx: typer.Context, job, path, dry_run, errors, sheet, encoding, fmt
         result: ImportResult = job.run(db, opts)
     finally:
         db.dispose()
+    if result.ignored:
+        say.print(f"{path.name}: ignored column(s) {', '.join(result.ignored)}", markup=False)
     emit(
         fmt.value,
         data=result.summary(),

@@ -79,6 +79,8 @@ def _import(
         result = run(db, path, policy=rules, opts=opts)
     finally:
         db.dispose()
+    if result.ignored:
+        _say(ctx, f"{path.name}: ignored column(s) {', '.join(result.ignored)}")
     summary = result.summary()
     emit(
         fmt.value,

@@ -808,9 +808,13 @@ def loan_violations(loan: LoanFacts, policy: LoanPolicy) -> list[tuple[str, str]
     return out
 
 
+MAX_RATE_PERCENT = 24  # the highest annual rate Chinese courts uphold: above it, a misreading
+
+
 def rate_bp(value: Any) -> int:
     """An annual interest rate → basis points: "4.35", "4.35%", 4.35 → 435. Text is always in
-    percent; a number below 1 is a percentage-formatted Excel cell (0.0435 → 435)."""
+    percent; a number below 1 is a percentage-formatted Excel cell (0.0435 → 435). A rate
+    above MAX_RATE_PERCENT is refused: 0.5 typed into a plain cell reads as 50%."""
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not an interest rate")
     if isinstance(value, (int, float)):
@@ -819,6 +823,12 @@ def rate_bp(value: Any) -> int:
         number = Decimal(f"{value:.15g}") if isinstance(value, float) else Decimal(value)
         if 0 < number < 1:  # a percentage-formatted cell holds the fraction
             number *= 100
+            if number > MAX_RATE_PERCENT:
+                raise ValueError(
+                    f"{value} reads as {number.normalize():f}% (a number below 1 is taken as a "
+                    f"percent-formatted cell), above any loan's {MAX_RATE_PERCENT}%; write the "
+                    f"rate with a % sign, like {value}% or 4.35%"
+                )
     else:
         text = clean_text(value)
         if text.endswith("%"):
@@ -829,6 +839,11 @@ def rate_bp(value: Any) -> int:
             raise ValueError(f"'{value}' is not an interest rate; write it like 4.35%") from None
     if not number.is_finite() or not 0 <= number <= 100:
         raise ValueError(f"'{value}' is not an interest rate between 0% and 100%")
+    if number > MAX_RATE_PERCENT:
+        raise ValueError(
+            f"{number.normalize():f}% is above any loan's annual rate ({MAX_RATE_PERCENT}%); "
+            "write it like 4.35%"
+        )
     bp = number * 100
     if bp != bp.to_integral_value():
         raise ValueError(f"'{value}': a rate goes to 2 decimal places of a percent (4.35%)")

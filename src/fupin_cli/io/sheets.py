@@ -43,8 +43,7 @@ class Field:
 
     def names(self) -> set[str]:
         names = {norm_header(self.header), *(norm_header(a) for a in self.aliases)}
-        bare = norm_header(self.header.split("(")[0].split("（")[0])
-        names.add(bare)  # 耕地面积(亩) may come as 耕地面积
+        names.add(_bare(self.header))  # 耕地面积(亩) may come as 耕地面积
         return names
 
 
@@ -312,6 +311,14 @@ def _find_header(
         raise InputError(
             f"{where}, row {index + 1}: columns {names} name the same field; keep one of them"
         )
+    for i, cell in enumerate(cells):  # 金额(万元) for 金额(元): the field, in another unit
+        key = spec.by_name.get(_bare(str(cell))) if i not in columns.values() and cell else None
+        header = next((f.header for f in spec.fields if f.key == key), "")
+        if key not in columns and "(" in header and _bare(str(cell)) != norm_header(cell):
+            raise InputError(
+                f"{where}, row {index + 1}: column {str(cell).strip()} is in another unit than "
+                f"{header}, which fupin reads; convert the column and head it {header}"
+            )
     if missing:
         names = ", ".join(f.header for f in missing)
         raise InputError(
@@ -322,6 +329,11 @@ def _find_header(
     unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
     # The rows scanned after the header, then the rest: the numbers run on (row index + 1).
     return Table(path, sheet, index + 1, headers, columns, unknown, chain(seen[index + 1 :], rows))
+
+
+def _bare(header: str) -> str:
+    """A header without its bracketed unit: 金额(万元) → 金额."""
+    return norm_header(header.split("(")[0].split("（")[0])
 
 
 def _expected(spec: Spec) -> str:
