@@ -1136,3 +1136,15 @@ def test_columns_no_field_claims_are_named_on_stderr(county, tmp_path):
     assert result.exit_code == 0
     assert "f.xlsx: ignored column(s) 经办人" in result.stderr
     assert json.loads(result.stdout)["entries_added"] == 1
+
+
+def test_a_household_number_excel_shows_in_short_form_is_refused(county, tmp_path):
+    """4.30725E+12 is what is left of a 户编号 typed as a number and saved as text."""
+    rows = [e("2016-03-01", "社会帮扶", "到位", 100, "S1", 户编号="4.30725E+12")]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
+    [err] = errors_of(tmp_path / "f.errors.xlsx")
+    assert (err["列"], err["原因"]) == (
+        "户编号",
+        "'4.30725E+12' is a number as Excel shows it in short form, its digits lost — format "
+        "the column as text and retype",
+    )

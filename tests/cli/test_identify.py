@@ -173,7 +173,8 @@ def good(no, **kw):
         (
             {"身份证号": 430725197001011234.0},
             "身份证号",
-            "stored as a number, digits lost — format the column as text and retype",
+            "stored as a number (Excel keeps 15 digits of a number, and no X) — format the "
+            "column as text and retype",
         ),
         ({"健康状况": "良好"}, "健康状况", "'良好' is not a valid 健康状况"),
         ({"劳动技能": ""}, "劳动技能", "blank; fill it in"),

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin_cli.core.dates import DateError, parse_date
+from fupin_cli.core.dates import DateError, parse_date, parse_record_date
 
 SEPT_30 = date(2016, 9, 30)
 
@@ -122,3 +123,23 @@ def test_serials_count_days_from_1899_12_30(day: date) -> None:
     serial = (day - date(1899, 12, 30)).days
     assert parse_date(serial) == day
     assert parse_date(serial + 0.5) == day
+
+
+@pytest.mark.parametrize("value", [20160930, 20160930.0])
+def test_an_eight_digit_number_is_the_date_typed_without_separators(value):
+    """20160930 typed into a cell Excel took for a number: no Excel serial has eight digits."""
+    assert parse_date(value) == date(2016, 9, 30)
+    assert parse_record_date(value) == date(2016, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (2016.07, "the number 2016.07 (Excel's day 1905-07-08) is outside the years 1990–2100"),
+        (1959, "the number 1959 (Excel's day 1905-05-12) is outside the years 1990–2100"),
+        ("1905-07-08", "1905-07-08 is outside the years 1990–2100"),
+    ],
+)
+def test_a_date_out_of_the_years_is_named_as_the_cell_holds_it(value, words):
+    with pytest.raises(DateError, match=re.escape(words)):
+        parse_record_date(value)

@@ -20,7 +20,10 @@ from fupin_cli.core.idcard import (
     parse_id,
 )
 
-NUMBER_HINT = "stored as a number, digits lost — format the column as text and retype"
+NUMBER_HINT = (
+    "stored as a number (Excel keeps 15 digits of a number, and no X) — format the column as "
+    "text and retype"
+)
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 MALE_ID = "430725199001011235"
@@ -88,13 +91,19 @@ def test_fifteen_digit_number_with_impossible_date() -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
-    [430725199001011235, 4.30725199001011e17, 430725900101123, 430725900101123.0],
+    ("value", "shown"),
+    [
+        (430725199001011235, "430725199001011235"),
+        (4.30725199001011e17, "430725199001011008"),  # the float Excel kept: digits gone
+        (430725900101123, "430725900101123"),
+        (430725900101123.0, "430725900101123"),  # a 15-digit number keeps its digits, no ".0"
+        (4307.5, "4307.5"),
+    ],
 )
-def test_numbers_are_rejected(value: int | float) -> None:
+def test_numbers_are_rejected(value: int | float, shown: str) -> None:
     with pytest.raises(IdCardError) as caught:
         normalise_id(value)
-    assert str(caught.value) == f"ID number {value!r} {NUMBER_HINT}"
+    assert str(caught.value) == f"ID number {shown} {NUMBER_HINT}"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -189,3 +190,11 @@ def test_a_float_of_fen_reads_as_the_decimal_path_reads_it(fen: int, scale: int)
 
 def test_float_noise_beyond_15_digits_still_reads_as_excel_shows_it() -> None:
     assert parse_money(0.1 + 0.2) == 30  # 0.30000000000000004: not the float nearest 0.30
+
+
+@pytest.mark.parametrize(
+    "value", [date(1902, 5, 19), datetime(1902, 5, 19, 8, 30), time(8, 30), timedelta(days=3)]
+)
+def test_an_amount_in_a_cell_formatted_as_a_date_says_so(value):
+    with pytest.raises(MoneyError, match="it is formatted as one; format the column as a number"):
+        parse_money(value)

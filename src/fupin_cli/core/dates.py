@@ -33,7 +33,9 @@ class DateError(ValueError):
 
 
 def parse_date(value: Any) -> date:
-    """A date, datetime (its day), Excel serial (1900 system) or date text → ``date``.
+    """A date, datetime (its day), Excel serial (1900 system) or date text → ``date``. An
+    eight-digit whole number is 20160930 typed into a cell Excel took for a number (no serial
+    has eight digits).
 
     Text may be 2016-09-30, 2016/9/30, 2016.9.30, 2016年9月30日 or 20160930, in full-width digits
     too, with an optional time of day after it.
@@ -43,6 +45,8 @@ def parse_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value == int(value) and len(str(int(value))) == 8:
+            return parse_date(str(int(value)))  # 20160930 typed into a cell taken for a number
         return _from_serial(value)
     if not isinstance(value, str):
         raise DateError(f"'{value}' is not a date; {_FORMS}")
@@ -64,9 +68,18 @@ def parse_record_date(value: Any) -> date:
     day = parse_date(value)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise DateError(
-            f"{day.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check the year"
+            f"{as_written(value, day)} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check "
+            "the year"
         )
     return day
+
+
+def as_written(value: Any, day: date) -> str:
+    """A date cell as a message names it: the day, or the number the cell holds with the day
+    Excel counts it as (2016.07 in a date cell is 1905-07-08)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"the number {value:g} (Excel's day {day.isoformat()})"
+    return day.isoformat()
 
 
 def _from_serial(serial: float) -> date:

@@ -19,7 +19,10 @@ from fupin_cli.core.codes import Sex, clean_text
 _CHECK_CHARS = "10X98765432"
 _CHECK_SET = frozenset("0123456789X")
 
-NUMBER_HINT = "stored as a number, digits lost — format the column as text and retype"
+NUMBER_HINT = (
+    "stored as a number (Excel keeps 15 digits of a number, and no X) — format the column as "
+    "text and retype"
+)
 # What a spreadsheet number turned into text looks like: 4.30725199001011E+17, 430725900101123.0
 _LOOKS_NUMERIC = re.compile(r"\d*\.?\d+E[+-]?\d+|\d+\.\d*", re.IGNORECASE)
 
@@ -83,7 +86,8 @@ def mask_phone(phone: str) -> str:
 
 def _normalise(value: object) -> tuple[str, date]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise IdCardError(f"ID number {value!r} {NUMBER_HINT}")
+        shown = int(value) if isinstance(value, float) and value.is_integer() else value
+        raise IdCardError(f"ID number {shown} {NUMBER_HINT}")
     if not isinstance(value, str):
         raise IdCardError(f"not an ID number: {value!r}")
     # Fast path: plain ASCII letters/digits need no NFKC or white-space removal.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +87,11 @@ def _to_decimal(value: Any) -> Decimal:
             raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
         # Excel keeps 15 significant digits; beyond them a float is binary noise (0.1 + 0.2).
         return Decimal(f"{value:.15g}")
+    if isinstance(value, (date, time, timedelta)):  # an amount in a cell formatted as a date
+        raise MoneyError(
+            f"the cell shows the date or time {value}: it is formatted as one; format the "
+            "column as a number and check the amount"
+        )
     if not isinstance(value, str):
         raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
     return _parse_text(value)

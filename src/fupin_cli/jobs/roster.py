@@ -29,7 +29,7 @@ from fupin_cli.core.codes import (
     Sex,
     WorkStatus,
 )
-from fupin_cli.core.dates import parse_date
+from fupin_cli.core.dates import as_written, parse_date
 from fupin_cli.core.idcard import IdCard, IdCardError, parse_id
 from fupin_cli.core.money import format_fen
 from fupin_cli.errors import InputError
@@ -386,9 +386,10 @@ def read(
                     f"{p['sex'].value} contradicts the ID number ({card.sex.value})",
                 )
             if p["birth_date"] is not None and p["birth_date"] != card.birth_date:
+                written = as_written(cells[table.columns["birth_date"]], p["birth_date"])
                 raise RowFault(
                     table.header_of("birth_date"),
-                    f"{p['birth_date']} contradicts the ID number ({card.birth_date})",
+                    f"{written} contradicts the ID number ({card.birth_date})",
                 )
             hh.persons.append(
                 Person(

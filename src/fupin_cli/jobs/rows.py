@@ -9,6 +9,7 @@ naming the column's header as the sheet shows it. Parsers of columns with few di
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,16 @@ def digits_text(value: Any) -> str:
                 "stored as a number, digits may be lost — format the column as text and retype"
             )
         value = int(value)
-    return clean_text(value)  # full-width ４３０７… is the same 户编号 as 4307…
+    code = clean_text(value)  # full-width ４３０７… is the same 户编号 as 4307…
+    if _SHORT_FORM.fullmatch(code):
+        raise ValueError(
+            f"'{code}' is a number as Excel shows it in short form, its digits lost — format "
+            "the column as text and retype"
+        )
+    return code
+
+
+_SHORT_FORM = re.compile(r"\d+(?:\.\d+)?E\+\d+", re.IGNORECASE)  # 4.30725E+12
 
 
 # Counts, populations, years, areas and scales in a county's sheets stay far below this; a larger
