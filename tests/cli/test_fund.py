@@ -1148,3 +1148,12 @@ def test_a_household_number_excel_shows_in_short_form_is_refused(county, tmp_pat
         "'4.30725E+12' is a number as Excel shows it in short form, its digits lost — format "
         "the column as text and retype",
     )
+
+
+def test_a_long_number_is_shown_whole_in_the_error_workbook(county, tmp_path):
+    """A 户编号 typed as a number: General format would show it as 4.30725E+12."""
+    rows = [e("2016-03-01", "社会帮扶", "到位", 100, "S1", 户编号=4307250010099)]
+    fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
+    sheet = load_workbook(tmp_path / "f.errors.xlsx")["错误行"]
+    [cell] = [c for c in sheet[2] if c.value == 4307250010099]
+    assert cell.number_format == "0"

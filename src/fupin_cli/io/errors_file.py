@@ -77,11 +77,16 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
             cell = WriteOnlyCell(ws, value=guard(value) if isinstance(value, str) else value)
             if isinstance(value, str):
                 cell.data_type = "s"
+            elif type(value) in (int, float) and abs(value) >= _LONG_WHOLE and value == int(value):
+                cell.number_format = "0"  # a 户编号 typed as a number: every digit shown
             out.append(cell)
         ws.append(out)
     ws.auto_filter.ref = f"A1:{_letter(len(LEAD) + width - 1)}{len(rows) + 1}"
     wb.save(path)
     return path
+
+
+_LONG_WHOLE = 1e11  # Excel's General format shows a whole number this long as 4.30725E+12
 
 
 def _pad(cells: Sequence[Any], width: int) -> list[Any]:
