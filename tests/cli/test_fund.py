@@ -719,10 +719,11 @@ def test_a_repaid_date_must_fit_the_status_and_the_start(county, tmp_path):
         loan_row(county, 还款日期="2017-03-01"),  # 正常, with a repaid date
         loan_row(county, "李四", 状态="已还", 还款日期="2016-04-30"),  # before 2016-05-01
         loan_row(county, "吴九", "H6", 状态="已还", 还款日期="2016-12-31"),
+        loan_row(county, 银行="另一银行", 状态="已还", 还款日期="2061-03-01"),  # for 2016
     ]
     path = write_xlsx(tmp_path / "loans.xlsx", rows, headers)
     out = county.json("fund", "loans", path, "--partial", code=1)
-    assert (out["rows_rejected"], out["loans_added"]) == (2, 1)
+    assert (out["rows_rejected"], out["loans_added"]) == (3, 1)
     reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
     assert reasons == {
         2: (
@@ -730,6 +731,7 @@ def test_a_repaid_date_must_fit_the_status_and_the_start(county, tmp_path):
             "还款日期 2017-03-01 given, but 状态 is 正常; make 状态 已还 or clear the date",
         ),
         3: ("还款日期", "还款日期 2016-04-30 is before the 发放日期 2016-05-01; check both"),
+        5: ("还款日期", "还款日期 2061-03-01 is after today; check the year"),
     }
 
 
@@ -1013,9 +1015,11 @@ def test_a_tab_separated_file_as_excel_saves_unicode_text_imports(county, tmp_pa
         ),
     ]
     path = tmp_path / "ledger.csv"
+    lines.insert(0, "桃源县资金台账,日期,渠道")  # a title with commas: the tabs still win
     path.write_bytes("\r\n".join(lines).encode(encoding))
     out = fund_import(county, path)
     assert (out["rows_read"], out["entries_added"]) == (2, 2)
+    assert out["rows_rejected"] == 0
     rows = county.sql("SELECT doc_no, amount_fen FROM fund_entry ORDER BY id")
     assert rows == [("桃财1号", 100000 * FEN), ("桃财2号", 80000 * FEN)]
 
@@ -1134,7 +1138,7 @@ def test_columns_no_field_claims_are_named_on_stderr(county, tmp_path):
     path = write_xlsx(tmp_path / "f.xlsx", rows, [*FUND_HEADERS, "经办人"])
     result = county("fund", "import", path, "--format", "json")
     assert result.exit_code == 0
-    assert "f.xlsx: ignored column(s) 经办人" in result.stderr
+    assert "warning: f.xlsx, sheet 花名册: ignored column(s) 经办人" in result.stderr
     assert json.loads(result.stdout)["entries_added"] == 1
 
 

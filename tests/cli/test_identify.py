@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from factories import (
     ROSTER_HEADERS,
+    VILLAGE_HEADERS,
     household,
     make_id,
     person,
@@ -901,3 +902,19 @@ def test_a_move_is_not_a_dropped_member_and_a_rejected_household_moves_nobody(cl
     assert "taken off their household" not in result.stderr
     home = "SELECT h.household_no FROM person p JOIN household h ON h.id = p.household_id "
     assert cli.scalar(home + "WHERE p.id_number = ?", (mover["身份证号"],)) == "B1"
+
+
+def test_a_villages_sheet_reads_a_count_with_its_unit_and_names_what_it_ignores(cli, tmp_path):
+    """农业人口(人) is 农业人口; a column no field claims is named on stderr, not dropped
+    without a word."""
+    rows = [
+        {**village("漳江镇", "桃花村", "430725100201"), "农业人口(人)": 1234, "联系人": "李主任"}
+    ]
+    for row in rows:
+        del row["农业人口"]
+    headers = [h if h != "农业人口" else "农业人口(人)" for h in VILLAGE_HEADERS] + ["联系人"]
+    villages = write_villages(tmp_path / "villages.xlsx", rows, headers)
+    result = cli("identify", "--villages", villages, "--as-of", "2016-09-30")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: villages.xlsx, sheet 村表: ignored column(s) 联系人" in result.stderr
+    assert cli.sql("SELECT name, agricultural_population FROM village") == [("桃花村", 1234)]

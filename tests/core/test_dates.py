@@ -138,6 +138,7 @@ def test_an_eight_digit_number_is_the_date_typed_without_separators(value):
         (2016.07, "the number 2016.07 (Excel's day 1905-07-08) is outside the years 1990–2100"),
         (1959, "the number 1959 (Excel's day 1905-05-12) is outside the years 1990–2100"),
         ("1905-07-08", "1905-07-08 is outside the years 1990–2100"),
+        (19890930, "the number 19890930 (read as 1989-09-30) is outside the years 1990–2100"),
     ],
 )
 def test_a_date_out_of_the_years_is_named_as_the_cell_holds_it(value, words):

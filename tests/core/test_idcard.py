@@ -94,7 +94,7 @@ def test_fifteen_digit_number_with_impossible_date() -> None:
     ("value", "shown"),
     [
         (430725199001011235, "430725199001011235"),
-        (4.30725199001011e17, "430725199001011008"),  # the float Excel kept: digits gone
+        (4.30725199001011e17, "430725199001011000"),  # as Excel shows it: 15 digits
         (430725900101123, "430725900101123"),
         (430725900101123.0, "430725900101123"),  # a 15-digit number keeps its digits, no ".0"
         (4307.5, "4307.5"),

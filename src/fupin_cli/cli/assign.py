@@ -60,7 +60,7 @@ def _import(ctx: typer.Context, job, path, dry_run, errors, sheet, encoding, fmt
     finally:
         db.dispose()
     if result.ignored:
-        say.print(f"{path.name}: ignored column(s) {', '.join(result.ignored)}", markup=False)
+        say.print(f"warning: {result.ignored}", markup=False)
     emit(
         fmt.value,
         data=result.summary(),

@@ -80,7 +80,7 @@ def _import(
     finally:
         db.dispose()
     if result.ignored:
-        _say(ctx, f"{path.name}: ignored column(s) {', '.join(result.ignored)}")
+        _say(ctx, f"warning: {result.ignored}")
     summary = result.summary()
     emit(
         fmt.value,

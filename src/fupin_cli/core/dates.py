@@ -78,7 +78,10 @@ def as_written(value: Any, day: date) -> str:
     """A date cell as a message names it: the day, or the number the cell holds with the day
     Excel counts it as (2016.07 in a date cell is 1905-07-08)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"the number {value:g} (Excel's day {day.isoformat()})"
+        shown = int(value) if value == int(value) else value
+        if len(str(shown)) == 8:  # 20160930, read as that day
+            return f"the number {shown} (read as {day.isoformat()})"
+        return f"the number {shown} (Excel's day {day.isoformat()})"
     return day.isoformat()
 
 

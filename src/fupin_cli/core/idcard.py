@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 
 from fupin_cli.core.codes import Sex, clean_text
@@ -86,7 +87,10 @@ def mask_phone(phone: str) -> str:
 
 def _normalise(value: object) -> tuple[str, date]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        shown = int(value) if isinstance(value, float) and value.is_integer() else value
+        # as Excel shows it: 15 significant digits (the float's further digits are noise)
+        shown = Decimal(f"{value:.15g}") if isinstance(value, float) else value
+        if shown == int(shown):
+            shown = int(shown)
         raise IdCardError(f"ID number {shown} {NUMBER_HINT}")
     if not isinstance(value, str):
         raise IdCardError(f"not an ID number: {value!r}")

@@ -77,7 +77,7 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
             cell = WriteOnlyCell(ws, value=guard(value) if isinstance(value, str) else value)
             if isinstance(value, str):
                 cell.data_type = "s"
-            elif type(value) in (int, float) and abs(value) >= _LONG_WHOLE and value == int(value):
+            elif _long_whole(value):
                 cell.number_format = "0"  # a 户编号 typed as a number: every digit shown
             out.append(cell)
         ws.append(out)
@@ -86,7 +86,9 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
     return path
 
 
-_LONG_WHOLE = 1e11  # Excel's General format shows a whole number this long as 4.30725E+12
+def _long_whole(value: Any) -> bool:
+    """A whole number Excel's General format would show as 4.30725E+12 (not infinity)."""
+    return type(value) in (int, float) and 1e11 <= abs(value) < 1e30 and value == int(value)
 
 
 def _pad(cells: Sequence[Any], width: int) -> list[Any]:

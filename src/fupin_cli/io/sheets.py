@@ -75,6 +75,12 @@ class Table:
     def where(self) -> str:
         return f"{self.path.name}" + (f", sheet {self.sheet}" if self.sheet else "")
 
+    def ignored(self) -> str | None:
+        """The warning naming the columns no field claims (None when every one is read)."""
+        if not self.unknown:
+            return None
+        return f"{self.where}: ignored column(s) {', '.join(self.unknown)}"
+
     def header_of(self, key: str) -> str:
         col = self.columns.get(key)
         return self.headers[col] if col is not None else key
@@ -86,9 +92,12 @@ class Spec:
     def __init__(self, fields: Sequence[Field]) -> None:
         self.fields = list(fields)
         self.by_name: dict[str, str] = {}
+        self.by_bare: dict[str, Field] = {}  # a name without its unit: 补助金额 → 金额(元)
         for f in self.fields:
             for name in f.names():
                 self.by_name.setdefault(name, f.key)
+            for name in (f.header, *f.aliases):
+                self.by_bare.setdefault(_unit_split(name)[0], f)
 
     def match(self, cells: Sequence[Any]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -96,9 +105,25 @@ class Spec:
             if cell is None or cell == "":
                 continue
             key = self.by_name.get(norm_header(cell))
+            if key is None:  # 补助金额(元), 期限(个月): a name of the field, in its own unit
+                field, unit = self._with_unit(cell)
+                if field is not None and _same_unit(unit, _unit_split(field.header)[1]):
+                    key = field.key
             if key is not None and key not in found:
                 found[key] = i
         return found
+
+    def other_unit(self, cell: Any) -> Field | None:
+        """The field a header names in a unit other than the field's: 金额(万元) for 金额(元)."""
+        field, unit = self._with_unit(cell)
+        if field is None or unit is None:
+            return None
+        own = _unit_split(field.header)[1]
+        return field if own is not None and not _same_unit(unit, own) else None
+
+    def _with_unit(self, cell: Any) -> tuple[Field | None, str | None]:
+        bare, unit = _unit_split(str(cell))
+        return (self.by_bare.get(bare) if unit is not None else None), unit
 
     def repeated(self, cells: Sequence[Any]) -> dict[str, list[int]]:
         """Known headers written twice (two 身份证号 columns): {header: column indexes}. A field
@@ -206,12 +231,12 @@ def _check_formulas(path: Path, name: str) -> None:
     """An .xlsx sheet whose formulas lack their results is refused (``xlsx_parts``)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return
-    from fupin_cli.io.xlsx_parts import formula_fault, recalculates_on_open, sheet_member
+    from fupin_cli.io.xlsx_parts import sheet_formula_fault, sheet_member
 
     try:
         with zipfile.ZipFile(path) as zf:
             member = sheet_member(zf, name)
-            fault = member and formula_fault(zf.read(member), recalculates_on_open(zf))
+            fault = member and sheet_formula_fault(zf, member)
     except Exception:  # python-calamine read the sheet; what zipfile cannot is not a fault
         return
     if fault:
@@ -274,13 +299,15 @@ def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
         )
     if "\x00" in text[:4096]:
         raise InputError(f"{path.name}: not a text csv file; save it as CSV (UTF-8) or .xlsx")
-    # commas; else tabs, as Excel's 'Unicode text' and a copy out of a sheet have them
-    for delimiter in (",", "\t") if "\t" in text[:65536] else (",",):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
-        if table is not None:
-            return table
-    raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
+    # tabs when the file's start has more of them than commas, as Excel's 'Unicode text' and a
+    # copy out of a sheet have; else commas
+    start = text[:8192]
+    delimiter = "\t" if start.count("\t") > start.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
+    if table is None:
+        raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
+    return table
 
 
 # -- header -----------------------------------------------------------------------------------
@@ -312,12 +339,12 @@ def _find_header(
             f"{where}, row {index + 1}: columns {names} name the same field; keep one of them"
         )
     for i, cell in enumerate(cells):  # 金额(万元) for 金额(元): the field, in another unit
-        key = spec.by_name.get(_bare(str(cell))) if i not in columns.values() and cell else None
-        header = next((f.header for f in spec.fields if f.key == key), "")
-        if key not in columns and "(" in header and _bare(str(cell)) != norm_header(cell):
+        field = spec.other_unit(cell) if cell and i not in columns.values() else None
+        if field is not None and field.key not in columns:
             raise InputError(
                 f"{where}, row {index + 1}: column {str(cell).strip()} is in another unit than "
-                f"{header}, which fupin reads; convert the column and head it {header}"
+                f"{field.header}, which fupin reads; convert the column and head it "
+                f"{field.header}"
             )
     if missing:
         names = ", ".join(f.header for f in missing)
@@ -333,7 +360,29 @@ def _find_header(
 
 def _bare(header: str) -> str:
     """A header without its bracketed unit: 金额(万元) → 金额."""
-    return norm_header(header.split("(")[0].split("（")[0])
+    return _unit_split(header)[0]
+
+
+def _unit_split(header: str) -> tuple[str, str | None]:
+    """(name, unit) of a header as compared: 金额（万元） → (金额, 万元); 姓名 → (姓名, None)."""
+    text = norm_header(header)
+    at = text.find("(")
+    if at > 0 and text.endswith(")"):
+        return text[:at], text[at + 1 : -1]
+    return text, None
+
+
+# Units written two ways (after NFKC, which makes ㎡ "m2"); a field without a unit is a count.
+_SAME_UNIT = {"个月": "月", "平米": "m2", "平方米": "m2", "m²": "m2", "元/人": "元", "元/年": "元"}
+_COUNTS = {"人", "户", "个", "名", "次", "口"}
+
+
+def _same_unit(unit: str | None, own: str | None) -> bool:
+    if unit is None:
+        return own is None
+    if own is None:
+        return unit in _COUNTS  # 农业人口(人) for 农业人口
+    return _SAME_UNIT.get(unit, unit) == _SAME_UNIT.get(own, own)
 
 
 def _expected(spec: Spec) -> str:

@@ -16,11 +16,17 @@ from xml.etree import ElementTree
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_FORMULAS = (b"<f>", b"<f ")  # a formula element; <family> and the like do not match
-_NO_RESULT = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*</c>")  # a formula then the cell's end
-_ANY_FORMULA = re.compile(rb"<f[ >]")
-_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3}\d+)"')
-_RECALC = re.compile(rb"<calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
+# Tags may carry a namespace prefix (<x:f>, as the OpenXML SDK writes them).
+_P = rb"(?:\w+:)?"
+_FORMULAS = (b"<f>", b"<f ", b":f>", b":f ")  # a formula element; <family> does not match
+_NO_RESULT = re.compile(  # a formula, then the cell's end or an empty value
+    rb"(?:</" + _P + rb"f>|<" + _P + rb"f\b[^>]*/>)\s*(?:</" + _P + rb"c>|<" + _P + rb"v\s*/>)"
+)
+_ANY_FORMULA = re.compile(rb"<" + _P + rb"f[ >/]")
+_CELL_REF = re.compile(rb"<" + _P + rb'c\b[^>]*?\br="([A-Z]{1,3}\d+)"')
+_RECALC = re.compile(rb"<" + _P + rb"calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+_CHUNK = 8 << 20  # a sheet is checked a piece at a time, not held whole
+_OVERLAP = 4096  # what the end of one piece shares with the next: a cell's tags
 
 
 def sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
@@ -53,12 +59,13 @@ def recalculates_on_open(zf: zipfile.ZipFile) -> bool:
 def formula_fault(xml: bytes, recalculate: bool) -> str | None:
     """Why ``xml`` (a sheet, or a run of its rows) holds a formula result that cannot be
     trusted, naming the first such cell; None when every formula carries its result."""
-    if not any(tag in xml for tag in _FORMULAS):  # most sheets: two scans in C
+    if not any(tag in xml for tag in _FORMULAS):  # most sheets: a few scans in C
         return None
     found = (_ANY_FORMULA if recalculate else _NO_RESULT).search(xml)
     if found is None:
         return None
-    cell = _CELL_REF.match(xml, xml.rfind(b"<c ", 0, found.start()))
+    at = max(xml.rfind(b"<c ", 0, found.start()), xml.rfind(b":c ", 0, found.start()))
+    cell = _CELL_REF.match(xml, xml.rfind(b"<", 0, at + 1)) if at >= 0 else None
     where = f"cell {cell.group(1).decode()}" if cell else "a cell"
     if recalculate:
         why = (
@@ -71,3 +78,16 @@ def formula_fault(xml: bytes, recalculate: bool) -> str | None:
             "by Excel)"
         )
     return f"{where} {why}; open the file in Excel or WPS, save it, and import it again"
+
+
+def sheet_formula_fault(zf: zipfile.ZipFile, member: str) -> str | None:
+    """``formula_fault`` over a whole sheet, read a piece at a time."""
+    recalculate = recalculates_on_open(zf)
+    tail = b""
+    with zf.open(member) as xml:
+        while chunk := xml.read(_CHUNK):
+            window = tail + chunk
+            if fault := formula_fault(window, recalculate):
+                return fault
+            tail = window[-_OVERLAP:]
+    return None

@@ -44,7 +44,7 @@ class ImportResult:
     dry_run: bool = False
     extra: dict[str, int] = field(default_factory=dict)  # per-import counts (units_created …)
     rejected: list[Rejected] = field(default_factory=list, repr=False)
-    ignored: list[str] = field(default_factory=list)  # headers no column of ours claims
+    ignored: str | None = None  # the warning naming the columns no field claims
 
     @property
     def problems(self) -> bool:
@@ -107,7 +107,7 @@ def run_import(
     table = open_table(opts.path, spec, sheet=opts.sheet, encoding=opts.encoding)
     if check_header is not None:
         check_header(table)
-    result = ImportResult(dry_run=opts.dry_run, ignored=table.unknown)
+    result = ImportResult(dry_run=opts.dry_run, ignored=table.ignored())
     errors = ErrorFile(opts.errors or default_errors_path(opts.path), opts.path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(

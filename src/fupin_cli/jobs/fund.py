@@ -237,7 +237,7 @@ class ImportResult:
     dry_run: bool = False
     partial: bool = False
     rejected: list[Rejected] = field(default_factory=list, repr=False)
-    ignored: list[str] = field(default_factory=list)  # headers no column of ours claims
+    ignored: str | None = None  # the warning naming the columns no field claims
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -281,7 +281,7 @@ def run_import(
     path = Path(path)
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
     result = ImportResult(noun=noun, dry_run=opts.dry_run, partial=opts.partial)
-    result.ignored = table.unknown
+    result.ignored = table.ignored()
     errors = ErrorFile(opts.errors or default_errors_path(path), path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(

@@ -234,6 +234,11 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                         f"还款日期 {repaid} given, but 状态 is {v['status'].value}; "
                         f"make 状态 {LoanStatus.REPAID.value} or clear the date",
                     )
+                if repaid is not None and repaid > dt.date.today():
+                    raise RowFault(
+                        header("repaid"),
+                        f"还款日期 {repaid} is after today; check the year",
+                    )
                 if repaid is not None and repaid < v["start_date"]:
                     raise RowFault(
                         header("repaid"),

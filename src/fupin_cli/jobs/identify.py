@@ -194,7 +194,7 @@ def _run(
             geo = Geography.load(conn)
             if opts.villages:
                 village_rejects = import_villages(
-                    conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of
+                    conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of, warn=warn
                 )
                 result.villages_read = village_rejects.rows_read
                 result.villages_rejected = village_rejects.rows_rejected

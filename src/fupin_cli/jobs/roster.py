@@ -53,7 +53,7 @@ SPEC = Spec(
         Field(
             "village",
             "村",
-            ("村名", "村名称", "行政村", "村(居)", "所在村", "village"),
+            ("村名", "村名称", "行政村", "村(居)", "村(社区)", "所在村", "village"),
             required=True,
         ),
         Field("group", "组", ("村民小组", "组别", "group")),
@@ -315,8 +315,8 @@ def read(
     progress: Progress | None = None,
 ) -> Roster:
     table = open_table(path, SPEC, sheet=sheet, encoding=encoding)
-    if table.unknown:
-        warn(f"{table.where}: ignored column(s) {', '.join(table.unknown)}")
+    if note := table.ignored():
+        warn(note)
     roster = Roster(table)
     person_plan = Plan(table, PERSON_COLS)
     household_plan = Plan(table, HOUSEHOLD_COLS)

@@ -7,6 +7,7 @@ value. A row with a bad cell is rejected (to the error file); the good rows go i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,12 @@ SERVICE_COLUMNS = {
 SPEC = Spec(
     [
         Field("township", "乡镇", ("乡镇名称", "乡(镇)", "乡镇(街道)", "township"), required=True),
-        Field("village", "村", ("村名", "村名称", "行政村", "村(居)", "village"), required=True),
+        Field(
+            "village",
+            "村",
+            ("村名", "村名称", "行政村", "村(居)", "村(社区)", "village"),
+            required=True,
+        ),
         Field("code", "村代码", ("村编码", "统计用区划代码", "区划代码", "village code")),
         Field("is_poor", "是否贫困村", ("贫困村", "poor village")),
         Field("registered_population", "户籍人口", ("总人口", "registered population")),
@@ -108,8 +114,11 @@ def import_villages(
     as_of: dt.date,
     sheet: str | None = None,
     encoding: str | None = None,
+    warn: Callable[[str], None] = lambda _message: None,
 ) -> VillagesResult:
     table = open_table(path, SPEC, sheet=sheet, encoding=encoding)
+    if note := table.ignored():
+        warn(note)
     plan = Plan(table, COLUMNS)
     result = VillagesResult(headers=table.headers)
     existing = {row.id: dict(row._mapping) for row in conn.execute(select(_village))}
