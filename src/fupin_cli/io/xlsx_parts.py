@@ -18,7 +18,6 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Tags may carry a namespace prefix (<x:f>, as the OpenXML SDK writes them).
 _P = rb"(?:\w+:)?"
-_FORMULAS = (b"<f>", b"<f ", b":f>", b":f ")  # a formula element; <family> does not match
 _NO_RESULT = re.compile(  # a formula, then the cell's end or an empty value
     rb"(?:</" + _P + rb"f>|<" + _P + rb"f\b[^>]*/>)\s*(?:</" + _P + rb"c>|<" + _P + rb"v\s*/>)"
 )
@@ -59,7 +58,7 @@ def recalculates_on_open(zf: zipfile.ZipFile) -> bool:
 def formula_fault(xml: bytes, recalculate: bool) -> str | None:
     """Why ``xml`` (a sheet, or a run of its rows) holds a formula result that cannot be
     trusted, naming the first such cell; None when every formula carries its result."""
-    if not any(tag in xml for tag in _FORMULAS):  # most sheets: a few scans in C
+    if not _has_formula(xml):
         return None
     found = (_ANY_FORMULA if recalculate else _NO_RESULT).search(xml)
     if found is None:
@@ -78,6 +77,20 @@ def formula_fault(xml: bytes, recalculate: bool) -> str | None:
             "by Excel)"
         )
     return f"{where} {why}; open the file in Excel or WPS, save it, and import it again"
+
+
+def _has_formula(xml: bytes) -> bool:
+    """Whether ``xml`` may hold a formula element (<f>, <f …/>, <x:f>). Each "f" is looked at:
+    memchr finds them at memory speed and a sheet of Chinese data holds few, where a search
+    for "<f>" costs 0.07 s a 100 MB with the GIL held. Past a thousand, the regex decides."""
+    at = xml.find(b"f")
+    for _ in range(1000):
+        if at < 0:
+            return False
+        if xml[at - 1 : at] in (b"<", b":") and xml[at + 1 : at + 2] in (b">", b" ", b"/"):
+            return True
+        at = xml.find(b"f", at + 1)
+    return _ANY_FORMULA.search(xml, at) is not None
 
 
 def sheet_formula_fault(zf: zipfile.ZipFile, member: str) -> str | None:
