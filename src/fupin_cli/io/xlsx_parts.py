@@ -14,7 +14,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"  # SpreadsheetML
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Tags may carry a namespace prefix (<x:f>, as the OpenXML SDK writes them).
 _P = rb"(?:\w+:)?"
@@ -36,7 +36,11 @@ def sheet_member(zf: zipfile.ZipFile, sheet: str) -> str | None:
     except (KeyError, ElementTree.ParseError):
         return None
     rid = next(
-        (s.get(f"{{{_REL}}}id") for s in book.iter(f"{{{_MAIN}}}sheet") if s.get("name") == sheet),
+        (
+            s.get(f"{{{_REL}}}id")
+            for s in book.iter(f"{{{MAIN_NS}}}sheet")
+            if s.get("name") == sheet
+        ),
         None,
     )
     target = next((r.get("Target") for r in rels if rid and r.get("Id") == rid), None)

@@ -33,14 +33,13 @@ from typing import IO, Any
 
 from fupin_cli.errors import InputError
 from fupin_cli.io.sheets import cell_error
-from fupin_cli.io.xlsx_parts import formula_fault, recalculates_on_open, sheet_member
+from fupin_cli.io.xlsx_parts import MAIN_NS, formula_fault, recalculates_on_open, sheet_member
 
 MIN_SHEET_BYTES = 24 << 20  # the sheet's XML, uncompressed; below this, one parse
 PIECE_BYTES = 6 << 20  # at least; and three times the parts every piece's workbook repeats
 FIRST_PIECE_BYTES = 1 << 20  # then twice the size each piece, up to the piece size
 WORKERS = 2  # threads parsing pieces, beside the one reading the rows
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<worksheet[\s>]")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")  # the whole sheet's extent: not a piece's
 _NUMBERED = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
@@ -49,7 +48,7 @@ _ROW_ENDS = (b"</row>", b"/>")  # what stands before a cut: a row's end, not a c
 _READ_BY_BOTH = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # python-calamine reads no other
 # what reading a damaged zip raises (a CRC mismatch, a truncated stream, an unusual method)
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
-_EMPTY_SHEET = f'<worksheet xmlns="{_MAIN}"><sheetData/></worksheet>'.encode()
+_EMPTY_SHEET = f'<worksheet xmlns="{MAIN_NS}"><sheetData/></worksheet>'.encode()
 _LEFT_OUT = (  # parts python-calamine does not read for a sheet's values (kept: all others)
     "docProps/",
     "customXml/",
@@ -186,7 +185,7 @@ class _Reader:
                 while not self.stopped:
                     cut = _numbered_row(buf, scan) if not eof else -1
                     if cut < 0 and not eof:
-                        more = xml.read(piece_bytes)
+                        more = xml.read(size)  # the piece being cut, no more
                         eof = not more
                         scan = max(size, len(buf) - 64)  # a tag cut in two is read again
                         buf += more

@@ -280,8 +280,9 @@ def run_import(
     good rows with the batch row, and write the error file."""
     path = Path(path)
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
-    result = ImportResult(noun=noun, dry_run=opts.dry_run, partial=opts.partial)
-    result.ignored = table.ignored()
+    result = ImportResult(
+        noun=noun, dry_run=opts.dry_run, partial=opts.partial, ignored=table.ignored()
+    )
     errors = ErrorFile(opts.errors or default_errors_path(path), path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(

@@ -227,23 +227,22 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                         header(_LOAN_FIELDS[broken[0][0]]),
                         "loan rule broken: " + "; ".join(reason for _f, reason in broken),
                     )
-                repaid = v["repaid"]
-                if repaid is not None and v["status"] is not LoanStatus.REPAID:
-                    raise RowFault(
-                        header("repaid"),
-                        f"还款日期 {repaid} given, but 状态 is {v['status'].value}; "
-                        f"make 状态 {LoanStatus.REPAID.value} or clear the date",
-                    )
-                if repaid is not None and repaid > dt.date.today():
-                    raise RowFault(
-                        header("repaid"),
-                        f"还款日期 {repaid} is after today; check the year",
-                    )
-                if repaid is not None and repaid < v["start_date"]:
-                    raise RowFault(
-                        header("repaid"),
-                        f"还款日期 {repaid} is before the 发放日期 {v['start_date']}; check both",
-                    )
+                if (repaid := v["repaid"]) is not None:
+                    if v["status"] is not LoanStatus.REPAID:
+                        raise RowFault(
+                            header("repaid"),
+                            f"还款日期 {repaid} given, but 状态 is {v['status'].value}; "
+                            f"make 状态 {LoanStatus.REPAID.value} or clear the date",
+                        )
+                    if repaid > dt.date.today():
+                        raise RowFault(
+                            header("repaid"), f"还款日期 {repaid} is after today; check the year"
+                        )
+                    if repaid < v["start_date"]:
+                        raise RowFault(
+                            header("repaid"),
+                            f"还款日期 {repaid} is before the 发放日期 {v['start_date']}; check both",
+                        )
                 key = (v["borrower"], v["bank"], v["start_date"])
                 if key in seen:
                     raise RowFault(
