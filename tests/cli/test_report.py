@@ -156,8 +156,8 @@ def county(cli, tmp_path):
     return cli
 
 
-def report_json(cli, *args):
-    return json.loads(ok(cli, "report", *args, "--format", "json").stdout)
+def report_json(cli, *args, code=0):
+    return json.loads(ok(cli, "report", *args, "--format", "json", code=code).stdout)
 
 
 def test_quarter_numbers(county):
@@ -229,9 +229,11 @@ def test_quarter_boundary_and_empty_quarters(county):
         q4["county"]["visits"]["count"] == 1
         and q4["county"]["funds"]["social"]["received_fen"] == 500_000
     )
-    q2 = report_json(county, "--quarter", "2016Q2")
+    # before the register began: all zero while households are registered now — exit 1
+    q2 = report_json(county, "--quarter", "2016Q2", code=1)
     assert q2["county"]["households"] == 0 and q2["county"]["newly_identified"] == 0
-    empty = report_json(county, "--quarter", "2015Q1")
+    assert q2["notes"][0].startswith("本期报告未含 2016-06-30 之后的记录")
+    empty = report_json(county, "--quarter", "2015Q1", code=1)
     assert empty["county"]["persons"] == 0 and empty["county"]["visits"]["count"] == 0
     year = report_json(county, "--year", "2016")
     assert year["period"] == {"label": "2016", "start": "2016-01-01", "end": "2016-12-31"}
@@ -458,7 +460,7 @@ def test_formula_text_comes_out_as_text(cli, tmp_path):
 
 
 def test_past_quarter_is_judged_as_the_register_stood(county):
-    q2 = report_json(county, "--quarter", "2016Q2")
+    q2 = report_json(county, "--quarter", "2016Q2", code=1)  # nobody registered yet
     assert q2["county"]["households"] == 0
     assert not [g for g in q2["gaps"] if g["rule"] in ("household_unpaired", "student_unpaired")]
     industry = {r["subject"]: r["value"] for r in q2["rules"] if r["rule"] == "village_industry"}

@@ -144,3 +144,20 @@ def test_an_eight_digit_number_is_the_date_typed_without_separators(value):
 def test_a_date_out_of_the_years_is_named_as_the_cell_holds_it(value, words):
     with pytest.raises(DateError, match=re.escape(words)):
         parse_record_date(value)
+
+
+# -- the day a command judges the register on ---------------------------------------------------
+
+
+def test_choose_as_of_prefers_the_day_given_then_the_register_never_after_today():
+    from fupin_cli.core.dates import GIVEN, REGISTER, TODAY, AsOf, choose_as_of
+
+    today, q3, later = date(2017, 1, 10), date(2016, 9, 30), date(2030, 1, 1)
+    assert choose_as_of(q3, later, today) == AsOf(q3, GIVEN)
+    assert choose_as_of(None, q3, today) == AsOf(q3, REGISTER)
+    assert choose_as_of(None, later, today) == AsOf(today, REGISTER)  # never after today
+    assert choose_as_of(None, None, today) == AsOf(today, TODAY)
+    assert choose_as_of(None, q3, today).describe() == (
+        "as of 2016-09-30 (the register's date, its latest identification; "
+        "--as-of to judge another day)"
+    )

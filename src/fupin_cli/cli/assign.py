@@ -6,17 +6,19 @@ import typer
 
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import (
-    AsOfOpt,
     DryRunOpt,
     EncodingOpt,
     ErrorsOpt,
     FileArg,
     FormatOpt,
+    JudgeAsOfOpt,
     OutputFormat,
     PolicyOpt,
     SheetOpt,
+    judge_as_of,
     open_db,
     parse_as_of,
+    say_as_of,
     state,
 )
 from fupin_cli.errors import EXIT_DATA
@@ -166,7 +168,7 @@ PAIR_COLUMNS = [
 @assign_app.command("pair")
 def pair_command(
     ctx: typer.Context,
-    as_of: AsOfOpt = None,
+    as_of: JudgeAsOfOpt = None,
     policy: PolicyOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = OutputFormat.table,
@@ -179,11 +181,16 @@ def pair_command(
     policy; a shortfall is reported by township and exits 1.
     """
     say = stderr_console(state(ctx).quiet)
-    opts = assign_pair.PairOptions(as_of=parse_as_of(as_of), dry_run=dry_run)
+    parse_as_of(as_of)  # a bad --as-of is a usage error before the register is touched
     pol = load_policy(policy)
     db = open_db(ctx, dry_run=dry_run)
     try:
+        chosen = judge_as_of(db, as_of)
+        opts = assign_pair.PairOptions(
+            as_of=chosen.day, dry_run=dry_run, as_of_source=chosen.source
+        )
         result = assign_pair.run(db, pol, opts)
+        say_as_of(chosen, state(ctx).quiet)
     finally:
         db.dispose()
     data = result.summary()
@@ -217,7 +224,7 @@ CHECK_COLUMNS = [
 @assign_app.command("check")
 def check_command(
     ctx: typer.Context,
-    as_of: AsOfOpt = None,
+    as_of: JudgeAsOfOpt = None,
     policy: PolicyOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -231,12 +238,15 @@ def check_command(
     work). Exits 1 when any gap exists.
     """
     say = stderr_console(state(ctx).quiet)
-    day = parse_as_of(as_of)
+    parse_as_of(as_of)
     pol = load_policy(policy)
     db = open_db(ctx, existing=True)
     try:
+        chosen = judge_as_of(db, as_of)
+        day = chosen.day
         with db.reading() as conn:
             found = assign_check.gaps(conn, day, pol)
+        say_as_of(chosen, state(ctx).quiet)
     finally:
         db.dispose()
     counts = assign_check.count_by_rule(found)

@@ -9,12 +9,14 @@ import typer
 
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import (
-    AsOfOpt,
     FormatOpt,
+    JudgeAsOfOpt,
     OutputFormat,
     PolicyOpt,
+    judge_as_of,
     open_db,
     parse_as_of,
+    say_as_of,
     state,
 )
 from fupin_cli.core.classifier import Explanation
@@ -65,7 +67,7 @@ def classify_command(
     show_id: Annotated[
         bool, typer.Option("--show-id", help="显示身份证号 / unmasked ID numbers in --plan.")
     ] = False,
-    as_of: AsOfOpt = None,
+    as_of: JudgeAsOfOpt = None,
     policy: PolicyOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -73,16 +75,18 @@ def classify_command(
     政策兜底 safety net, 大病救助 illness aid, with measures and reasons."""
     _check(village, household, explain, plan, output)
     s = state(ctx)
-    date, rules = parse_as_of(as_of), load_policy(policy)
+    given, rules = parse_as_of(as_of) if as_of is not None else None, load_policy(policy)
     db = open_db(ctx, existing=explain is not None or plan is not None)
     try:
         if explain is not None:
-            one, e = job.explain_household(db, explain, policy=rules, as_of=date)
+            chosen = judge_as_of(db, as_of)
+            one, e = job.explain_household(db, explain, policy=rules, as_of=chosen.day)
+            say_as_of(chosen, s.quiet)
             _show_explanation(one, e, fmt)
         elif plan is not None:
             assert output is not None
-            day = date if as_of is not None else None  # None: the day of the record
-            p = job.plan(db, plan, output, policy=rules, as_of=day, show_id=show_id)
+            # None: the day of the record, else the register's own date
+            p = job.plan(db, plan, output, policy=rules, as_of=given, show_id=show_id)
             say = stderr_console(s.quiet).print
             say(f"wrote {p.output}", highlight=False, markup=False)
             if not p.recorded:
@@ -113,7 +117,16 @@ def classify_command(
                 columns=[(k, k) for k in ("household_no", "category", "measures", "cadre")],
             )
         else:
-            result = job.run(db, policy=rules, as_of=date, village=village, household=household)
+            chosen = judge_as_of(db, as_of)
+            result = job.run(
+                db,
+                policy=rules,
+                as_of=chosen.day,
+                village=village,
+                household=household,
+                arguments={"as_of_source": chosen.source},
+            )
+            say_as_of(chosen, s.quiet)
             _show_counts(result, fmt, s.quiet)
     finally:
         db.dispose()

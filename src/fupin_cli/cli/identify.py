@@ -21,6 +21,7 @@ from fupin_cli.cli.options import (
     parse_as_of,
     state,
 )
+from fupin_cli.core.money import format_fen
 from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.output import emit, progress_bar, stderr_console
 from fupin_cli.jobs import identify as job
@@ -114,9 +115,32 @@ def identify_command(
             )
     finally:
         db.dispose()
+    if result.income_line_fen is not None:
+        _say_income_line(result, pol.version, given=as_of is not None, say=say)
     _report(result, fmt, say)
     if result.problems:
         raise typer.Exit(EXIT_DATA)
+
+
+def _say_income_line(result: job.IdentifyResult, version: str, *, given: bool, say) -> None:
+    """Which income line judged the roster; early in a year, without --as-of, the reminder that
+    a roster of last year's incomes belongs to last year (the January import)."""
+    assert result.as_of is not None and result.income_line_fen is not None
+    say.print(
+        f"income line {format_fen(result.income_line_fen)} yuan per person a year: the "
+        f"{result.income_year} line (policy {version}), judged as of {result.as_of}",
+        markup=False,
+        highlight=False,
+    )
+    if not given and result.as_of.month <= 3:
+        last = result.as_of.replace(month=12, day=31, year=result.as_of.year - 1)
+        say.print(
+            f"note: if this roster carries {last.year}'s incomes (the year-end update), run it "
+            f"again with --as-of {last} so that it is judged by the {last.year} line and counts "
+            f"in {last.year}Q4",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _report(result: job.IdentifyResult, fmt: OutputFormat, say) -> None:

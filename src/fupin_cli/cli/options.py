@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from fupin_cli.core.dates import DateError, parse_record_date
+from fupin_cli.core.dates import GIVEN, AsOf, DateError, choose_as_of, parse_record_date
 from fupin_cli.db.engine import Database, open_database
+from fupin_cli.db.status import register_date
 from fupin_cli.errors import UsageError
+from fupin_cli.io.output import stderr_console
 
 
 class OutputFormat(StrEnum):
@@ -68,6 +70,26 @@ def parse_as_of(value: str | None):
         raise UsageError(f"--as-of: {exc}") from None
 
 
+def judge_as_of(db: Database, value: str | None) -> AsOf:
+    """The day a command that judges the register works as of: --as-of, else the register's
+    own date (its latest identification's, never after today), else today."""
+    import datetime as dt
+
+    given = parse_as_of(value) if value is not None else None
+    register_day = None
+    if given is None:
+        with db.reading() as conn:
+            register_day = register_date(conn)
+    return choose_as_of(given, register_day, dt.date.today())
+
+
+def say_as_of(chosen: AsOf, quiet: bool = False) -> None:
+    """A day fupin chose is said on stderr once the work is done, so the log of a scheduled run
+    shows the day each judgement used; a day given with --as-of is the clerk's own."""
+    if chosen.source != GIVEN:
+        stderr_console(quiet).print(chosen.describe(), markup=False, highlight=False)
+
+
 FormatOpt = Annotated[
     OutputFormat,
     typer.Option(
@@ -90,6 +112,14 @@ PolicyOpt = Annotated[
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="基准日期 / the date the work is done as of (default today)."),
+]
+JudgeAsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="基准日期 / the day to judge the register on (default: the register's own date, "
+        "the as-of of its latest identification).",
+    ),
 ]
 ErrorsOpt = Annotated[
     Path | None,

@@ -11,12 +11,13 @@ import typer
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import PolicyOpt, ShowIdOpt, open_db, state
 from fupin_cli.core.periods import PeriodError, parse_period
-from fupin_cli.errors import UsageError
+from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
 from fupin_cli.reports import files, render
+from fupin_cli.reports.period_notes import period_notes
 from fupin_cli.reports.quarterly import build
-from fupin_cli.reports.tables import TABLES, all_tables
+from fupin_cli.reports.tables import TABLES, all_tables, with_as_of
 
 
 class ReportFormat(StrEnum):
@@ -98,9 +99,13 @@ def report_command(
     try:
         with db.reading() as conn:
             report = build(conn, period, pol)
+            notes = period_notes(conn, period)
     finally:
         db.dispose()
+    say = stderr_console(state(ctx).quiet)
     heading = f"精准扶贫季度报告 {period.label} ({period.start} – {period.end})"
+    if notes.interim:
+        heading += f" {notes.interim_label}"
     tables = all_tables(report, level.value) if fmt is not ReportFormat.json else []
     if fmt is ReportFormat.xlsx:
         assert output is not None
@@ -110,11 +115,25 @@ def report_command(
     else:
         with text_output(output, excel=fmt is ReportFormat.csv) as out:
             if fmt is ReportFormat.json:
-                print_json(report.as_dict(level.value), out)
+                data = report.as_dict(level.value)
+                data.update(interim=notes.interim, as_of=notes.as_of.isoformat())
+                data["notes"] = notes.lines()
+                print_json(data, out)
             else:
-                render.to_csv(next(t for t in tables if t.name == table), out)
+                chosen = next(t for t in tables if t.name == table)
+                render.to_csv(with_as_of(chosen, notes.as_of) if notes.interim else chosen, out)
     if output is not None:
-        stderr_console(state(ctx).quiet).print(f"report written: {output}", markup=False)
+        say.print(f"report written: {output}", markup=False)
+    for line in notes.lines():
+        say.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+    if report.county.all_zero and notes.registered:
+        say.print(
+            f"warning: every figure of {period.label} is zero while the register holds "
+            f"{notes.registered} registered household(s)",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DATA)
 
 
 _SUFFIX_FORMAT = {".xlsx": ReportFormat.xlsx, ".json": ReportFormat.json, ".csv": ReportFormat.csv}

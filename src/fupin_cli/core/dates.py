@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -97,3 +98,38 @@ def _from_serial(serial: float) -> date:
     if day < _EXCEL_FAKE_LEAP_DAY:
         day += 1  # before the fake leap day Excel counts one day behind the real calendar
     return _EXCEL_EPOCH + timedelta(days=day)
+
+
+# -- the day a command judges the register on ---------------------------------------------------
+
+GIVEN, REGISTER, TODAY = "given", "register", "today"
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day a command judges the register on (基准日期), and where that day came from:
+    ``given`` (--as-of), ``register`` (the as-of of its latest identification) or ``today``
+    (a register not identified yet)."""
+
+    day: date
+    source: str
+
+    def describe(self) -> str:
+        why = {
+            GIVEN: "given with --as-of",
+            REGISTER: "the register's date, its latest identification; --as-of to judge another day",
+            TODAY: "today: the register holds no identification yet",
+        }[self.source]
+        return f"as of {self.day.isoformat()} ({why})"
+
+
+def choose_as_of(given: date | None, register_day: date | None, today: date) -> AsOf:
+    """The day to judge on: the one given, else the register's own date, never after today.
+
+    A register is judged as of its data, not the wall clock: classifying in January a roster
+    identified as of 2016-09-30 gives the plans of 2016-09-30, which the quarter's report finds."""
+    if given is not None:
+        return AsOf(given, GIVEN)
+    if register_day is not None:
+        return AsOf(min(register_day, today), REGISTER)
+    return AsOf(today, TODAY)

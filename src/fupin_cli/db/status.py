@@ -30,3 +30,13 @@ def status_on(conn: Connection, day: dt.date) -> dict[int, str]:
 def registered_on(conn: Connection, day: dt.date) -> set[int]:
     """The households registered poor (建档立卡在册) on ``day``."""
     return {hid for hid, status in status_on(conn, day).items() if status in REGISTERED}
+
+
+def register_date(conn: Connection, today: dt.date | None = None) -> dt.date | None:
+    """The register's own date: the as-of of its latest identification round, never after
+    today; None for a register that holds no identification yet."""
+    latest = conn.execute(text("SELECT max(as_of) FROM assessment")).scalar()
+    if latest is None:
+        return None
+    day = latest if isinstance(latest, dt.date) else dt.date.fromisoformat(str(latest)[:10])
+    return min(day, today or dt.date.today())

@@ -35,6 +35,7 @@ from fupin_cli.jobs.assign_queries import (
 class PairOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     dry_run: bool = False
+    as_of_source: str = "given"  # core.dates.AsOf.source, recorded in the batch row
 
 
 @dataclass
@@ -132,7 +133,10 @@ def run(db: Database, policy: Policy, opts: PairOptions) -> PairResult:
     day = opts.as_of.isoformat()
     with paused_gc(), db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(
-            conn, "assign pair", policy_version=policy.version, arguments={"as_of": day}
+            conn,
+            "assign pair",
+            policy_version=policy.version,
+            arguments={"as_of": day, "as_of_source": opts.as_of_source},
         )
         given = read_input(conn, opts.as_of)
         plan = decide(given, policy)

@@ -54,6 +54,7 @@ from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Village
 from fupin_cli.db.models import Classification as ClassificationRow
+from fupin_cli.db.status import register_date
 from fupin_cli.errors import UsageError
 from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, save_workbook, write_table
 
@@ -250,16 +251,18 @@ def read_facts(conn: Connection, selection: Selection, as_of: dt.date) -> list[F
 
 
 def current_classifications(
-    conn: Connection, selection: Selection
+    conn: Connection, selection: Selection, as_of: dt.date
 ) -> dict[int, tuple[str, tuple[str, ...]]]:
-    """household id → (category, measures) of its latest classification row."""
+    """household id → (category, measures) of its classification on ``as_of``: the latest row
+    made for that day or before, as the report reads it. So classifying as of a quarter's last
+    day records the plans a later run dated after the quarter had kept out of its report."""
     where, params = selection.where()
     rows = _fetch(
         conn,
         "SELECT household_id, category, measures FROM classification WHERE id IN ("
         "SELECT max(c.id) FROM classification c JOIN household h ON h.id = c.household_id "
-        f"WHERE {where} GROUP BY c.household_id)",
-        params,
+        f"WHERE {where} AND c.as_of <= ? GROUP BY c.household_id)",
+        [*params, as_of.isoformat()],
     )
     parsed: dict[str, tuple[str, ...]] = {}  # a county has a few dozen distinct measure lists
     out = {}
@@ -315,7 +318,7 @@ def run(
             policy_version=policy.version,
         )
         rows = read_facts(conn, selection, as_of)
-        current = current_classifications(conn, selection)
+        current = current_classifications(conn, selection, as_of)
         measures_cache: dict[tuple, str] = {}
         version, day, encode = policy.version, as_of.isoformat(), _JSON.encode
         by_category = result.by_category
@@ -472,7 +475,7 @@ def plan(
     The category and measures are the ones on record (the latest ``fupin classify``); when the
     rules give something else now (the facts or the policy changed since), the plan says so
     beside them. A household never classified shows what the rules give now, marked as such.
-    ``as_of`` None: the day of the record (today when there is none)."""
+    ``as_of`` None: the day of the record (else the register's own date, else today)."""
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"-o {output}: the plan is a workbook; give a file name ending in .xlsx")
     folder = output.parent if str(output.parent) else Path(".")
@@ -484,7 +487,8 @@ def plan(
         ).scalar()
         record = recorded_classification(conn, hid) if hid is not None else None
         # judged on the record's day unless --as-of says otherwise: the ages are those it saw
-        as_of = as_of or (record.as_of if record is not None else dt.date.today())
+        if as_of is None:
+            as_of = record.as_of if record is not None else register_date(conn) or dt.date.today()
         one = _one(conn, household_no, as_of, "--plan")
         people = conn.execute(
             select(

@@ -82,6 +82,9 @@ class IdentifyResult:
     )  # village -> registered households not in the file
     by_township: dict[str, Counter] = field(default_factory=dict)
     dry_run: bool = False
+    as_of: dt.date | None = None
+    income_year: int | None = None  # the year of the income line the roster was judged by
+    income_line_fen: int | None = None
 
     @property
     def problems(self) -> bool:
@@ -111,8 +114,11 @@ class IdentifyResult:
             "villages_created",
             "villages_updated",
             "dry_run",
+            "income_year",
+            "income_line_fen",
         )
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        out["as_of"] = self.as_of.isoformat() if self.as_of else None
         out["absent_households"] = dict(sorted(self.absent.items()))
         tallies = ("households", "persons", "identified", "review", "not_identified")
         out["by_township"] = [
@@ -169,7 +175,9 @@ def _run(
         if opts.roster
         else None
     )
-    result = IdentifyResult(dry_run=opts.dry_run)
+    result = IdentifyResult(dry_run=opts.dry_run, as_of=opts.as_of)
+    if opts.roster is not None:
+        result.income_year, result.income_line_fen = opts.as_of.year, line_fen
     village_rejects: VillagesResult | None = None
     with ExitStack() as staged:  # the error files: published after the commit, else discarded
         for errors in (roster_errors, village_errors):

@@ -23,6 +23,7 @@ from fupin_cli.core.ledger import REVERSAL, channel_label, kind_label
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
+from fupin_cli.db.status import register_date
 from fupin_cli.errors import UsageError
 from fupin_cli.io.xlsx import (
     MONEY_FORMAT,
@@ -435,8 +436,7 @@ def _summary_row(rows: list[list[Any]]) -> Counter:
 
 def register_year(conn: Connection) -> int:
     """The year the register stands in: its latest identification round's, else this year."""
-    latest = conn.execute(text("SELECT max(as_of) FROM assessment")).scalar()
-    return int(str(latest)[:4]) if latest else dt.date.today().year
+    return (register_date(conn) or dt.date.today()).year
 
 
 def village_register(

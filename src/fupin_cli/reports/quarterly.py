@@ -132,6 +132,12 @@ class Stats:
             return None
         return round(self.persons / self.agricultural_population, 6)
 
+    @property
+    def all_zero(self) -> bool:
+        """Nobody registered at the period's end, and nothing happened in the period."""
+        money = any(v for flows in self.funds.values() for v in flows.values())
+        return not (self.households or any(self.events.values()) or self.visits["count"] or money)
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "code": self.code,

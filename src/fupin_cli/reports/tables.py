@@ -32,6 +32,14 @@ class Table:
         return [h for h, _k in self.columns]
 
 
+def with_as_of(t: Table, day) -> Table:
+    """``t`` with a last column 截至 (the day an interim report's figures stand on), so a csv
+    of a period not over yet says so on every row."""
+    return Table(
+        t.name, t.title, [*t.columns, ("截至", TEXT)], [[*r, day.isoformat()] for r in t.rows]
+    )
+
+
 def _yuan(fen: int) -> float:
     return round(fen / 100, 2)
 
