@@ -135,9 +135,9 @@ def _say_income_line(result: job.IdentifyResult, version: str, *, given: bool, s
     if not given and result.as_of.month <= 3:
         last = result.as_of.replace(month=12, day=31, year=result.as_of.year - 1)
         say.print(
-            f"note: if this roster carries {last.year}'s incomes (the year-end update), run it "
-            f"again with --as-of {last} so that it is judged by the {last.year} line and counts "
-            f"in {last.year}Q4",
+            f"note: if this roster carries {last.year}'s incomes (the year-end update), it "
+            f"belongs to {last.year}Q4 and the {last.year} line: import it with --as-of {last} "
+            "into the register as it was before this run (README: the January import)",
             markup=False,
             highlight=False,
         )
