@@ -14,6 +14,8 @@ CREATE TABLE batch (
 	started_at VARCHAR NOT NULL, 
 	finished_at VARCHAR, 
 	outcome VARCHAR NOT NULL, 
+	ledger_entries INTEGER, 
+	ledger_seal VARCHAR, 
 	PRIMARY KEY (id)
 );
 CREATE TABLE township (
@@ -257,6 +259,8 @@ CREATE TABLE fund_entry (
 	allocation_doc VARCHAR, 
 	note VARCHAR NOT NULL, 
 	batch_id INTEGER NOT NULL, 
+	prev_hash VARCHAR, 
+	entry_hash VARCHAR, 
 	PRIMARY KEY (id), 
 	CONSTRAINT ck_fund_entry_amount_positive CHECK (amount_fen > 0), 
 	UNIQUE (doc_no), 

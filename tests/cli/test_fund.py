@@ -486,7 +486,7 @@ def test_balance_json_contract_in_fen(county, tmp_path):
     ]
     fund_import(county, fund_file(tmp_path / "f.xlsx", rows))
     out = county.json("fund", "balance")
-    assert set(out) == {"year", "by", "rows", "total"} and out["by"] == "channel"
+    assert set(out) == {"year", "by", "rows", "total", "ledger_seal"} and out["by"] == "channel"
     fiscal = out["rows"][0]
     assert fiscal == {
         "channel": "财政投入",

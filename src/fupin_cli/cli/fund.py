@@ -23,9 +23,12 @@ from fupin_cli.cli.options import (
     state,
 )
 from fupin_cli.core.money import fen_to_yuan, format_fen
-from fupin_cli.io.output import emit, stderr_console
+from fupin_cli.db.ledger_seal import current_seal
+from fupin_cli.errors import UsageError
+from fupin_cli.io.output import emit, print_json, stderr_console
 from fupin_cli.jobs import fund as job
 from fupin_cli.jobs import fund_registers as registers
+from fupin_cli.jobs import fund_verify as verify_job
 from fupin_cli.policyfile import load_policy
 
 fund_app = typer.Typer(
@@ -244,6 +247,12 @@ _MONEY_COLUMNS = (
 _BY_HEADERS = {"channel": "渠道 channel", "village": "村 village", "purpose": "用途 purpose"}
 
 
+def _say_seal(ctx: typer.Context, seal: str, fmt: OutputFormat) -> None:
+    """The ledger's seal under figures a person reads (json carries ``ledger_seal``)."""
+    if fmt is not OutputFormat.json:
+        _say(ctx, f"账本封印 ledger seal {seal} (fupin fund verify --seal checks it later)")
+
+
 def _money_rows(rows: list[dict[str, Any]], fmt: OutputFormat) -> list[dict[str, Any]]:
     """Fen as yuan for people: 1,234.00 in a table, 1234.00 in csv."""
     show = format_fen if fmt is OutputFormat.table else (lambda f: str(fen_to_yuan(f)))
@@ -266,9 +275,11 @@ def balance_command(
     try:
         with db.reading() as conn:
             report = job.fund_balance(conn, year=year, by=by.value)
+            seal = current_seal(conn)
     finally:
         db.dispose()
     data = {"year": report.year, "by": report.by, "rows": report.rows, "total": report.total}
+    data["ledger_seal"] = seal
     columns = [(by.value, _BY_HEADERS[by.value]), *_MONEY_COLUMNS]
     if by is By.village:
         columns.insert(1, ("village_code", "村代码 code"))
@@ -280,6 +291,7 @@ def balance_command(
         columns=columns,
         title=title,
     )
+    _say_seal(ctx, seal, fmt)
 
 
 @fund_app.command("check")
@@ -297,6 +309,7 @@ def check_command(
         with db.reading() as conn:
             the_year = year if year is not None else job.latest_year(conn)
             results = job.fund_rules(conn, the_year, rules_policy)
+            seal = current_seal(conn)
     finally:
         db.dispose()
     records = [
@@ -336,6 +349,7 @@ def check_command(
             "policy_version": rules_policy.version,
             "ok": not broken,
             "rules": records,
+            "ledger_seal": seal,
         },
         rows=rows,
         columns=[
@@ -349,6 +363,7 @@ def check_command(
         ],
         title=f"资金规则 fund rules {the_year}",
     )
+    _say_seal(ctx, seal, fmt)
     if broken:
         _say(ctx, f"{len(broken)} of {len(results)} rule check(s) broken for {the_year}")
         raise typer.Exit(1)
@@ -375,3 +390,44 @@ def notice_command(
         ctx,
         f"{notice.village}: {len(notice.entries)} entries, {len(notice.projects)} projects → {path}",
     )
+
+
+@fund_app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    seal: Annotated[
+        str | None,
+        typer.Option(
+            "--seal",
+            help="封印 / a seal printed earlier (on a report, a balance or a check): the ledger "
+            "must still reach it.",
+        ),
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """账本校验 / check the ledger: its append-only triggers, the hash chain of every entry, and
+    the seals recorded by each writing run (and --seal). Exit 1 naming the first problem."""
+    if seal is not None and not _is_hash(seal):
+        raise UsageError(f"--seal {seal!r}: a seal is 64 hexadecimal characters, as printed")
+    db = open_db(ctx, existing=True)
+    try:
+        result = verify_job.verify(db, seal=seal.lower() if seal else None)
+    finally:
+        db.dispose()
+    if fmt is OutputFormat.json:
+        print_json(result.as_dict())
+    elif result.ok:
+        line = f"ledger intact, {result.entries} entries, seal {result.seal}"
+        if result.given_position is not None:
+            line += f" (the seal given is its head after entry {result.given_position})"
+        typer.echo(line)
+    else:
+        typer.echo(f"ledger broken: {result.problems[0]}")
+    if not result.ok:
+        for more in result.problems[1:]:
+            _say(ctx, f"also: {more}")
+        raise typer.Exit(1)
+
+
+def _is_hash(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)

@@ -55,7 +55,10 @@ def open_db(ctx: typer.Context, *, existing: bool = False, dry_run: bool = False
         db = open_database("sqlite:///:memory:", journal=s.journal)
         db.label = f"{s.db} (not there: the dry run used an empty register in memory)"
         return db
-    return open_database(s.db, journal=s.journal, create=not existing)
+    db = open_database(s.db, journal=s.journal, create=not existing)
+    say = stderr_console(s.quiet)
+    db.warn = lambda message: say.print(f"warning: {message}", markup=False, highlight=False)
+    return db
 
 
 def parse_as_of(value: str | None):

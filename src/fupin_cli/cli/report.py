@@ -11,6 +11,7 @@ import typer
 from fupin_cli.cli.app import app
 from fupin_cli.cli.options import PolicyOpt, ShowIdOpt, open_db, state
 from fupin_cli.core.periods import PeriodError, parse_period
+from fupin_cli.db.ledger_seal import current_seal
 from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
@@ -100,6 +101,7 @@ def report_command(
         with db.reading() as conn:
             report = build(conn, period, pol)
             notes = period_notes(conn, period)
+            seal = current_seal(conn)
     finally:
         db.dispose()
     say = stderr_console(state(ctx).quiet)
@@ -116,7 +118,7 @@ def report_command(
         with text_output(output, excel=fmt is ReportFormat.csv) as out:
             if fmt is ReportFormat.json:
                 data = report.as_dict(level.value)
-                data.update(interim=notes.interim, as_of=notes.as_of.isoformat())
+                data.update(interim=notes.interim, as_of=notes.as_of.isoformat(), ledger_seal=seal)
                 data["notes"] = notes.lines()
                 print_json(data, out)
             else:

@@ -7,15 +7,17 @@ mid-run leaves the file as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from fupin_cli.core.codes import clean_text
+from fupin_cli.db.ledger_seal import restore_triggers, seal_unsealed
 from fupin_cli.db.models import APPEND_ONLY_DDL, DROPPED_INDEXES, SCHEMA_VERSION, metadata
 from fupin_cli.errors import UsageError
 
@@ -23,6 +25,10 @@ JOURNAL_MODES = ("wal", "delete")
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 128 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 class _DryRun(Exception):
@@ -39,6 +45,7 @@ class Database:
     create: bool = True
     previous_version: int = 0  # schema version found on first use (0: created then)
     _ready: bool = False
+    warn: Callable[[str], None] = field(default=_stderr_warning, repr=False)
 
     def ready(self) -> None:
         if not self._ready:
@@ -107,6 +114,8 @@ def _open_sqlite(path: Path, journal: str) -> Database:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # REPLACE INTO fund_entry deletes the old row: with this on, the DELETE trigger refuses it
+        cur.execute("PRAGMA recursive_triggers=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA journal_mode={journal.upper()}")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -150,6 +159,8 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
                     f"({SCHEMA_VERSION}); upgrade fupin (pip install -U fupin) to open it"
                 )
             if found == SCHEMA_VERSION:
+                if create:  # every write puts back a ledger guard removed behind fupin's back
+                    _restore_ledger_triggers(conn, db)
                 return found
             if not create and found == 0:  # an older register is upgraded all the same
                 raise UsageError(
@@ -159,6 +170,11 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
             _upgrade(conn)
             if 0 < found < 3:
                 _normalise_codes(conn)
+            if 0 < found < 5 and (sealed := seal_unsealed(conn)):
+                db.warn(
+                    f"database {db.label}: upgraded to schema {SCHEMA_VERSION}: the ledger's "
+                    f"{sealed} entries are now sealed in a hash chain (fupin fund verify checks it)"
+                )
             conn.execute(
                 text(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
@@ -169,6 +185,15 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
             return found
     except DBAPIError as exc:
         raise UsageError(f"database {db.label}: cannot be opened ({_reason(exc)})") from None
+
+
+def _restore_ledger_triggers(conn: Connection, db: Database) -> None:
+    if missing := restore_triggers(conn):
+        db.warn(
+            f"database {db.label}: the ledger's trigger(s) {', '.join(missing)} were missing "
+            "(dropped or disabled outside fupin) and are restored; run fupin fund verify to check "
+            "the entries"
+        )
 
 
 def _stored_version(conn: Connection) -> int:

@@ -13,7 +13,9 @@ import datetime as dt
 from sqlalchemy import DDL, CheckConstraint, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# v5: the ledger's hash chain (fund_entry.prev_hash, entry_hash; batch.ledger_entries,
+# ledger_seal); upgrading computes it once for the entries already there (db.ledger_seal).
 # v3: 户编号 and 工号 are kept NFKC-normalised (full-width ４３０７… is 4307…); upgrading a v1/v2
 # register normalises the ones stored before (db.engine._normalise_codes).
 
@@ -44,6 +46,9 @@ class Batch(SQLModel, table=True):
     started_at: str  # ISO 8601 with offset
     finished_at: str | None = None
     outcome: str = "ok"  # ok | data_problems | refused
+    # a batch that wrote fund entries: the ledger's size and seal after it (fupin fund verify)
+    ledger_entries: int | None = None
+    ledger_seal: str | None = None
 
 
 class Township(SQLModel, table=True):
@@ -310,6 +315,9 @@ class FundEntry(SQLModel, table=True):
     allocation_doc: str | None = Field(default=None, foreign_key="fund_entry.doc_no")
     note: str = ""
     batch_id: int = Field(foreign_key="batch.id")
+    # the hash chain (core.ledger_chain): the entry before's hash, and this entry's
+    prev_hash: str | None = None
+    entry_hash: str | None = None
 
 
 class Loan(SQLModel, table=True):
@@ -366,7 +374,14 @@ APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         f"RAISE EXCEPTION '{_REFUSE}'; END; $$ LANGUAGE plpgsql",
         "CREATE OR REPLACE TRIGGER fund_entry_no_update_delete BEFORE UPDATE OR DELETE ON fund_entry "
         "FOR EACH ROW EXECUTE FUNCTION fund_entry_append_only()",
+        "CREATE OR REPLACE TRIGGER fund_entry_no_truncate BEFORE TRUNCATE ON fund_entry "
+        "FOR EACH STATEMENT EXECUTE FUNCTION fund_entry_append_only()",
     ),
+}
+# The triggers those statements make, by dialect: fupin fund verify checks they are there.
+LEDGER_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": ("fund_entry_no_update", "fund_entry_no_delete"),
+    "postgresql": ("fund_entry_no_update_delete", "fund_entry_no_truncate"),
 }
 _fund_table = FundEntry.__table__  # type: ignore[attr-defined]
 for _dialect, _statements in APPEND_ONLY_DDL.items():

@@ -28,11 +28,13 @@ from fupin_cli.core.ledger import (
     LedgerError,
     Refusal,
 )
+from fupin_cli.core.ledger_chain import FIELDS as LEDGER_FIELDS
 from fupin_cli.core.money import MoneyError, parse_money
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
 from fupin_cli.db.bulk import ROWS_PER_STATEMENT, Days, executemany, paused_gc
 from fupin_cli.db.engine import Database
+from fupin_cli.db.ledger_seal import head, link_columns, record_seal
 from fupin_cli.db.models import FundEntry
 from fupin_cli.errors import RefusedError, UsageError
 from fupin_cli.io.errors_file import ErrorFile, Rejected, default_errors_path
@@ -130,7 +132,8 @@ def load_ledger(conn: Connection, policy: Policy, refs: Refs | None = None) -> L
     return ledger
 
 
-# The entry fields in the order of the INSERT's columns (batch_id comes last, written in).
+# The entry fields in the order of the INSERT's columns (the chain's two hashes follow them and
+# batch_id comes last, written in); the stored columns are the chain's sealed FIELDS.
 _INSERT_FIELDS = (
     ("doc", "doc_no"),
     ("date", "date"),
@@ -145,6 +148,7 @@ _INSERT_FIELDS = (
     ("allocation", "allocation_doc"),
     ("note", "note"),
 )
+assert tuple(column for _, column in _INSERT_FIELDS) == LEDGER_FIELDS  # what the chain seals
 # The columns that may be NULL, often in a whole run of rows.
 _NULLABLE = tuple(
     i
@@ -177,9 +181,11 @@ def _insert_entries(conn: Connection, entries: Sequence[Entry], batch_id: int) -
     columns: list[list[Any]] = [list(map(attrgetter(name), entries)) for name, _ in _INSERT_FIELDS]
     if sqlite:  # SQLite stores a DATE as ISO text
         columns[1] = list(map(_IsoDates().__getitem__, columns[1]))
-    names = ", ".join(column for _, column in _INSERT_FIELDS)
+    # the hash chain, appended after the ledger's head (core.ledger_chain)
+    columns += link_columns(head(conn), columns)
+    names = ", ".join([*(column for _, column in _INSERT_FIELDS), "prev_hash", "entry_hash"])
     batch = f"{int(batch_id):d}"  # our own batch row's id, the same in every row
-    width = len(_INSERT_FIELDS)
+    width = len(columns)
 
     def statement(nulls: tuple[int, ...], rows: int) -> tuple[str, list[list[Any]]]:
         """The INSERT of ``rows`` rows with NULL written for the columns ``nulls``, and the
@@ -209,6 +215,7 @@ def _insert_entries(conn: Connection, entries: Sequence[Entry], batch_id: int) -
     if whole < n:
         sql, kept = statement((), 1)
         executemany(conn, sql, list(zip(*(c[whole:] for c in kept), strict=True)))
+    record_seal(conn, batch_id)
     return n
 
 
