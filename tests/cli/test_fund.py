@@ -669,7 +669,7 @@ def test_loans_import_checks_every_loan_rule(county, tmp_path):
     assert reasons[6][0] == "身份证号" and "is 11 at the start date" in reasons[6][1]
     assert reasons[7][0] == "户编号" and "not a registered poor household" in reasons[7][1]
     assert reasons[8][0] == "身份证号" and "not a registered member" in reasons[8][1]
-    assert reasons[9][0] == "用途" and "not a production purpose" in reasons[9][1]
+    assert reasons[9][0] == "用途" and "用途「建房」含禁用词 建房" in reasons[9][1]
 
 
 def test_loans_partial_rate_and_status_update(county, tmp_path):

@@ -170,7 +170,7 @@ def test_bad_rows_go_to_the_error_workbook_and_good_rows_in(county, tmp_path):
         record("2016-08-01", "H1", ids["吴小"], "教育资助"),  # 吴小 is in H6
         record("2016-08-01", "H1", stranger),
         record("2016-08-01", "H1", bad_check),
-        record("2016-08-01", "H1", None, "低保"),
+        record("2016-08-01", "H1", None, "产业扶助"),  # neither a name nor a synonym
         record("2016-08-01", "H1", None, "2"),  # a number could be a category or a measure
         record("2016-08-01", "H1", None, "危房改造", 经办干部="查无此人"),
         record("2016-02-30", "H1", None, "危房改造"),
@@ -201,8 +201,16 @@ def test_bad_rows_go_to_the_error_workbook_and_good_rows_in(county, tmp_path):
     choices = (
         "产业帮扶、易地搬迁、政策兜底、大病救助、教育资助、技能培训、危房改造、小额信贷、转移就业"
     )
-    assert got[7] == ("措施", f"'低保' is not a 帮扶类别 or 帮扶措施; use one of: {choices}")
-    assert got[8] == ("措施", f"'2' is not a 帮扶类别 or 帮扶措施; use one of: {choices}")
+    policy_hint = "(a county adds its own names under [synonyms] in its --policy file)"
+    assert got[7] == (
+        "措施",
+        "'产业扶助' 不是已知的措施，是否应为 产业帮扶？ / '产业扶助' is not a known 措施; "
+        f"did you mean 产业帮扶? known: {choices} {policy_hint}",
+    )
+    assert got[8] == (
+        "措施",
+        f"'2' 不是已知的措施 / '2' is not a known 措施; known: {choices} {policy_hint}",
+    )
     assert got[9] == (
         "经办干部",
         "no cadre with 工号, 身份证号 or name '查无此人'; check it, or import the cadre with "
