@@ -101,6 +101,9 @@ def test_a_policy_synonym_is_checked():
 def test_a_synonym_never_redefines_a_builtin_name():
     names = Vocabulary.build("措施", PLAN_MEMBERS, {"危房改造": "易地搬迁", "扶贫车间": "转移就业"})
     assert names.parse("危房改造") == "危房改造" and names.parse("扶贫车间") == "转移就业"
+    # the county's synonyms come after the default ones: the later one wins, however spaced
+    later = Vocabulary.build("措施", PLAN_MEMBERS, {"助学": "教育资助", "助 学": "技能培训"})
+    assert later.parse("助学") == "技能培训"
 
 
 # -- a loan's 用途 -------------------------------------------------------------------------------

@@ -57,9 +57,11 @@ class Vocabulary:
 
     @classmethod
     def build(cls, title: str, members: Sequence[Coded], synonyms: Mapping[str, str]) -> Vocabulary:
-        names = member_names(members)
-        for synonym, label in synonyms.items():
-            names.setdefault(fold(synonym), label)  # a built-in name is never redefined
+        builtin = member_names(members)
+        names = dict(builtin)
+        for synonym, label in synonyms.items():  # a later synonym (the county's) wins …
+            if fold(synonym) not in builtin:  # … but a built-in name is never redefined
+                names[fold(synonym)] = label
         return cls(title, tuple(m.value for m in members), names)
 
     def parse(self, value: object) -> str:
