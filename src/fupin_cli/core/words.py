@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fupin_cli.core.codes import Category, Coded, CodeError, Measure, clean_text
 
@@ -123,9 +124,15 @@ def loan_purpose(
     folded = fold(text)
     return Purpose(
         text=text,
-        production=tuple(w for w in production_words if fold(w) and fold(w) in folded),
-        banned=tuple(w for w in banned_words if fold(w) and fold(w) in folded),
+        production=tuple(w for w, f in _folded(tuple(production_words)) if f in folded),
+        banned=tuple(w for w, f in _folded(tuple(banned_words)) if f in folded),
     )
+
+
+@lru_cache(maxsize=16)
+def _folded(words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each word with its matching form, once per list (a county's loans file reads it per row)."""
+    return tuple((w, fold(w)) for w in words if fold(w))
 
 
 def purpose_refusal(
