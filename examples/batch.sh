@@ -32,11 +32,11 @@ step assign cadres "$here/cadres.xlsx" --errors out/cadres.errors.xlsx
 step assign teams "$here/teams.xlsx" --errors out/teams.errors.xlsx
 step assign pair --as-of "$AS_OF" "${POLICY[@]}"
 step assign visits "$here/visits.xlsx" --errors out/visits.errors.xlsx
-step assign measures "$here/measures.xlsx" --errors out/measures.errors.xlsx
+step assign measures "$here/measures.xlsx" "${POLICY[@]}" --errors out/measures.errors.xlsx
 step assign check --as-of "$AS_OF" "${POLICY[@]}" --format json > out/gaps.json
-step fund projects "$here/projects.xlsx" --errors out/projects.errors.xlsx
-step fund import "$here/funds.xlsx" --errors out/funds.errors.xlsx
-step fund loans "$here/loans.xlsx" --errors out/loans.errors.xlsx
+step fund projects "$here/projects.xlsx" "${POLICY[@]}" --errors out/projects.errors.xlsx
+step fund import "$here/funds.xlsx" "${POLICY[@]}" --errors out/funds.errors.xlsx
+step fund loans "$here/loans.xlsx" "${POLICY[@]}" --errors out/loans.errors.xlsx
 step fund check --year "${AS_OF:0:4}" "${POLICY[@]}"
 step report --quarter "$QUARTER" "${POLICY[@]}" --format xlsx -o "out/report-$QUARTER.xlsx"
 step report --quarter "$QUARTER" "${POLICY[@]}" --format json > "out/report-$QUARTER.json"

@@ -669,7 +669,63 @@ def test_loans_import_checks_every_loan_rule(county, tmp_path):
     assert reasons[6][0] == "身份证号" and "is 11 at the start date" in reasons[6][1]
     assert reasons[7][0] == "户编号" and "not a registered poor household" in reasons[7][1]
     assert reasons[8][0] == "身份证号" and "not a registered member" in reasons[8][1]
-    assert reasons[9][0] == "用途" and "not a production purpose" in reasons[9][1]
+    assert reasons[9][0] == "用途" and "用途「建房」含禁用词 建房" in reasons[9][1]
+
+
+PURPOSE_RULE = (
+    "扶贫小额信贷须用于生产，用途写明 种植、养殖、种养、育苗、种苗、加工、农家乐、乡村旅游、民宿、合作社、"
+    "电商、产业发展、农业生产、农资、化肥、饲料、大棚、果园、茶园、养猪、养牛、养羊、养鸡、养鸭、养鱼、养蜂 "
+    "之一，且不含 建房、盖房、修房、购房、买房、婚丧、结婚、彩礼、丧葬、还债、债务、购车、买车、消费、理财、"
+    "炒股 (policy fund.loan.production_words, banned_words)"
+)
+
+
+def test_loan_purpose_is_the_clerks_own_text(county, tmp_path):
+    """用途 is production when it holds a production word and no banned word (a banned word
+    wins); 旅游 alone holds none (a trip is spending; 乡村旅游 or 农家乐 is the production use).
+    The clerk's own text is stored; a refusal names the word and both lists, in Chinese."""
+    purposes = ["油茶种植", "生猪养殖", "柑橘种植", "开办农家乐", "建房", "买化肥建房", "旅游"]
+    rows = [loan_row(county, 用途=p, 银行=f"银行{i}") for i, p in enumerate(purposes)]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, LOAN_HEADERS)
+    out = county.json("fund", "loans", path, "--partial", code=1)
+    assert (out["rows_read"], out["rows_rejected"], out["loans_added"]) == (7, 3, 4)
+    assert county.sql("SELECT purpose FROM loan ORDER BY id") == [
+        ("油茶种植",), ("生猪养殖",), ("柑橘种植",), ("开办农家乐",)
+    ]  # fmt: skip
+    reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    banned = "含禁用词 建房 / names the banned word 建房"
+    assert reasons == {
+        6: ("用途", f"loan rule broken: 用途「建房」{banned}: {PURPOSE_RULE}"),
+        7: ("用途", f"loan rule broken: 用途「买化肥建房」{banned}: {PURPOSE_RULE}"),
+        8: (
+            "用途",
+            f"loan rule broken: 用途「旅游」不含生产性用途词 / names no production word: {PURPOSE_RULE}",
+        ),
+    }
+
+
+def test_a_county_policy_file_extends_the_loan_word_lists(county, tmp_path):
+    policy = tmp_path / "county.toml"
+    policy.write_text(
+        '[policy]\nversion = "taoyuan-loans"\n[fund.loan]\n'
+        'production_words = ["光伏"]\nbanned_words = ["砍伐"]\n',
+        encoding="utf-8",
+    )
+    purposes = ["入股光伏电站", "砍伐林木种植", "光伏建房", "生猪养殖"]
+    rows = [loan_row(county, 用途=p, 银行=f"银行{i}") for i, p in enumerate(purposes)]
+    path = write_xlsx(tmp_path / "loans.xlsx", rows, LOAN_HEADERS)
+    default = county.json("fund", "loans", path, "--partial", "--dry-run", code=1)
+    assert (default["rows_rejected"], default["loans_added"]) == (2, 2)  # 光伏电站, 光伏建房
+    out = county.json("fund", "loans", path, "--partial", "--policy", policy, code=1)
+    assert (out["rows_rejected"], out["loans_added"]) == (2, 2)
+    assert county.sql("SELECT purpose FROM loan ORDER BY id") == [("入股光伏电站",), ("生猪养殖",)]
+    reasons = {r["行号"]: r["原因"] for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    assert "用途「砍伐林木种植」含禁用词 砍伐" in reasons[3]
+    assert "用途「光伏建房」含禁用词 建房" in reasons[4]  # the default banned words still hold
+    assert "养蜂、光伏 之一，且不含 建房、" in reasons[3] and "炒股、砍伐 (policy" in reasons[3]
+    assert county.sql(
+        "SELECT policy_version FROM batch WHERE command = 'fund loans' ORDER BY id DESC"
+    )[0] == ("taoyuan-loans",)
 
 
 def test_loans_partial_rate_and_status_update(county, tmp_path):

@@ -170,7 +170,7 @@ def test_bad_rows_go_to_the_error_workbook_and_good_rows_in(county, tmp_path):
         record("2016-08-01", "H1", ids["吴小"], "教育资助"),  # 吴小 is in H6
         record("2016-08-01", "H1", stranger),
         record("2016-08-01", "H1", bad_check),
-        record("2016-08-01", "H1", None, "低保"),
+        record("2016-08-01", "H1", None, "产业扶助"),  # neither a name nor a synonym
         record("2016-08-01", "H1", None, "2"),  # a number could be a category or a measure
         record("2016-08-01", "H1", None, "危房改造", 经办干部="查无此人"),
         record("2016-02-30", "H1", None, "危房改造"),
@@ -201,8 +201,16 @@ def test_bad_rows_go_to_the_error_workbook_and_good_rows_in(county, tmp_path):
     choices = (
         "产业帮扶、易地搬迁、政策兜底、大病救助、教育资助、技能培训、危房改造、小额信贷、转移就业"
     )
-    assert got[7] == ("措施", f"'低保' is not a 帮扶类别 or 帮扶措施; use one of: {choices}")
-    assert got[8] == ("措施", f"'2' is not a 帮扶类别 or 帮扶措施; use one of: {choices}")
+    policy_hint = "(a county adds its own names under [synonyms] in its --policy file)"
+    assert got[7] == (
+        "措施",
+        "'产业扶助' 不是已知的措施，是否应为 产业帮扶？ / '产业扶助' is not a known 措施; "
+        f"did you mean 产业帮扶? known: {choices} {policy_hint}",
+    )
+    assert got[8] == (
+        "措施",
+        f"'2' 不是已知的措施 / '2' is not a known 措施; known: {choices} {policy_hint}",
+    )
     assert got[9] == (
         "经办干部",
         "no cadre with 工号, 身份证号 or name '查无此人'; check it, or import the cadre with "
@@ -233,6 +241,72 @@ def test_dry_run_csv_and_unreadable_input(county, tmp_path):
     assert result.exit_code == 2 and "措施" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert county.dump(but=()) == before
+
+
+# -- the clerks' own words ----------------------------------------------------------------------
+
+
+def test_everyday_names_are_stored_as_the_name_they_mean(county, tmp_path):
+    """产业扶持, 医疗救助 and 低保兜底 (the policy's [synonyms]) are 产业帮扶, 大病救助, 政策兜底: stored
+    so, counted so by the check, and the same record as one written with the canonical name."""
+    rows = [
+        record("2016-07-01", "H1", None, "产业扶持", 内容="油茶苗"),
+        record("2016-07-02", "H1", None, "医疗救助", 内容="住院救助", **{"金额(元)": 8000}),
+        record("2016-07-03", "H3", None, "低保兜底", 内容="低保金", **{"金额(元)": 1200}),
+    ]
+    out = load(county, rows)
+    assert (out["rows_read"], out["created"], out["rows_rejected"]) == (3, 3, 0)
+    assert county.sql("SELECT measure, content FROM measure_record ORDER BY id") == [
+        ("产业帮扶", "油茶苗"),
+        ("大病救助", "住院救助"),
+        ("政策兜底", "低保金"),
+    ]
+    canonical = [
+        {**r, "措施": m} for r, m in zip(rows, ("产业帮扶", "大病救助", "政策兜底"), strict=True)
+    ]
+    again = load(county, canonical, "canonical.xlsx")
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    undelivered = {
+        (s, d.split(": ")[1].split(" ")[0])
+        for rule, _v, s, d in coverage_gaps(county)
+        if rule == "measure_not_delivered"
+    }
+    assert ("H1", "大病救助") not in undelivered and ("H3", "政策兜底") not in undelivered
+    assert ("H1", "技能培训") in undelivered  # the check still sees what was not delivered
+
+
+def test_a_county_policy_file_adds_its_own_synonym(county, tmp_path):
+    rows = [record("2016-07-05", "H1", county.ids["张三"], "扶贫车间", 内容="县扶贫车间")]
+    path = write_xlsx(tmp_path / "m.xlsx", rows, HEADERS)
+    refused = run(county, "assign", "measures", path, code=1)
+    assert refused["rows_rejected"] == 1
+    [reason] = [
+        r[2]
+        for r in load_workbook(tmp_path / "m.errors.xlsx").active.iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    assert reason.startswith("'扶贫车间' 不是已知的措施")
+    policy = tmp_path / "county.toml"
+    policy.write_text(
+        '[policy]\nversion = "taoyuan-words"\n[synonyms]\n"扶贫车间" = "转移就业"\n',
+        encoding="utf-8",
+    )
+    out = run(county, "assign", "measures", path, "--policy", policy)
+    assert (out["created"], out["rows_rejected"]) == (1, 0)
+    assert county.sql("SELECT measure FROM measure_record") == [("转移就业",)]
+    assert county.sql(
+        "SELECT policy_version FROM batch WHERE command = 'assign measures' ORDER BY id DESC"
+    )[0] == ("taoyuan-words",)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[policy]\nversion = "b"\n[synonyms]\n"车间" = "就业转移"\n', encoding="utf-8")
+    result = county("assign", "measures", path, "--policy", bad)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"fupin: error: policy file {bad}: synonyms.车间: '就业转移' is not a known name (did you mean "
+        "转移就业?); known: 产业帮扶、易地搬迁、政策兜底、大病救助、教育资助、技能培训、危房改造、小额信贷、"
+        "转移就业"
+    )
 
 
 # -- the check rules --------------------------------------------------------------------------

@@ -52,6 +52,21 @@ def test_county_file_merges_over_defaults():
     assert p.identify.k == 0.5 and p.identify.review_score == 0.6
 
 
+def test_county_synonyms_add_to_the_default_ones_and_word_lists_extend():
+    default = load_policy()
+    p = custom(
+        '[policy]\nversion = "x"\n[synonyms]\n"扶贫车间" = "转移就业"\n"助学" = "技能培训"\n'
+        '[fund.loan]\nproduction_words = ["油桐", "种植"]\nbanned_words = ["赌博"]\n'
+        '[village_exit]\nservices = ["通安全饮水"]\n'
+    )
+    assert p.synonyms["扶贫车间"] == "转移就业" and p.synonyms["产业扶持"] == "产业帮扶"
+    assert p.synonyms["助学"] == "技能培训"  # a county may point a default synonym elsewhere
+    assert len(p.synonyms) == len(default.synonyms) + 1
+    assert p.fund.loan.production_words == (*default.fund.loan.production_words, "油桐")
+    assert p.fund.loan.banned_words == (*default.fund.loan.banned_words, "赌博")
+    assert p.village_exit.services == ("通安全饮水",)  # every other list replaces
+
+
 def test_reordered_rules():
     p = custom(
         '[policy]\nversion = "x"\n[classify]\nrules = [\n'
@@ -109,6 +124,23 @@ def test_reordered_rules():
             "unknown service '通飞机'",
         ),
         ("this is = not toml [", "not valid TOML"),
+        (
+            '[policy]\nversion = "x"\n[synonyms]\n"产业扶持" = "产业帮助"\n',
+            "synonyms.产业扶持: '产业帮助' is not a known name (did you mean 产业帮扶?)",
+        ),
+        (
+            '[policy]\nversion = "x"\n[synonyms]\n"技能培训" = "转移就业"\n',
+            "synonyms.技能培训: '技能培训' already names 技能培训",
+        ),
+        ('[policy]\nversion = "x"\n[synonyms]\n"低保" = 3\n', "synonyms.低保: must be non-empty"),
+        (
+            '[policy]\nversion = "x"\n[fund.loan]\nproduction_purposes = ["种植"]\n',
+            "fund.loan.production_purposes: now production_words",
+        ),
+        (
+            '[policy]\nversion = "x"\n[fund.loan]\nbanned_words = [" "]\n',
+            "fund.loan.banned_words: must list at least one word, none of them blank",
+        ),
     ],
 )
 def test_bad_policy_names_the_key(text, message):

@@ -53,12 +53,13 @@ IMPORT_COLUMNS = [
 ]
 
 
-def _import(ctx: typer.Context, job, path, dry_run, errors, sheet, encoding, fmt, title) -> None:
+def _import(ctx: typer.Context, run, path, dry_run, errors, sheet, encoding, fmt, title) -> None:
+    """The shell of the four imports: ``run(db, opts)`` is the job (a policy already bound)."""
     say = stderr_console(state(ctx).quiet)
     opts = ImportOptions(path, dry_run=dry_run, errors=errors, sheet=sheet, encoding=encoding)
     db = open_db(ctx, dry_run=dry_run)
     try:
-        result: ImportResult = job.run(db, opts)
+        result: ImportResult = run(db, opts)
     finally:
         db.dispose()
     if result.ignored:
@@ -97,7 +98,7 @@ def cadres_command(
     单位, 职级 (市级领导 县级领导 科级干部 一般干部 教师), 所在乡镇, 是否教师, 联系电话, 在岗 (是/否).
     A blank cell keeps the earlier value; write 在岗 否 when a cadre leaves.
     """
-    _import(ctx, assign_cadres, file, dry_run, errors, sheet, encoding, fmt, "干部 cadres")
+    _import(ctx, assign_cadres.run, file, dry_run, errors, sheet, encoding, fmt, "干部 cadres")
 
 
 @assign_app.command("teams")
@@ -116,7 +117,7 @@ def teams_command(
     (several, separated by 、 or ,), 联村企业, 企业信用代码 (统一社会信用代码), 开始日期, 结束日期.
     A team is known by village and 开始日期.
     """
-    _import(ctx, assign_teams, file, dry_run, errors, sheet, encoding, fmt, "工作队 work teams")
+    _import(ctx, assign_teams.run, file, dry_run, errors, sheet, encoding, fmt, "工作队 work teams")
 
 
 @assign_app.command("visits")
@@ -134,13 +135,14 @@ def visits_command(
     Columns: 日期, 干部 (工号, 身份证号 or a unique name), 户编号, 类型 (走访 慰问 办实事 宣讲),
     慰问金(元), 物资折价(元), 办实事件数, 问题, 是否解决.
     """
-    _import(ctx, assign_visits, file, dry_run, errors, sheet, encoding, fmt, "走访 visits")
+    _import(ctx, assign_visits.run, file, dry_run, errors, sheet, encoding, fmt, "走访 visits")
 
 
 @assign_app.command("measures")
 def measures_command(
     ctx: typer.Context,
     file: FileArg,
+    policy: PolicyOpt = None,
     dry_run: DryRunOpt = False,
     errors: ErrorsOpt = None,
     sheet: SheetOpt = None,
@@ -150,10 +152,17 @@ def measures_command(
     """导入帮扶措施落实台账 / import the measures delivered (帮扶措施落实台账).
 
     Columns: 日期, 户编号, 身份证号 (the member it reached; blank for the whole household), 措施
-    (产业帮扶 易地搬迁 政策兜底 大病救助 教育资助 技能培训 危房改造 小额信贷 转移就业), 内容, 金额(元),
-    经办干部 (工号, 身份证号 or a unique name). A record is known by 日期, 户编号, 身份证号, 措施, 内容.
+    (产业帮扶 易地搬迁 政策兜底 大病救助 教育资助 技能培训 危房改造 小额信贷 转移就业, or a synonym of the
+    policy's [synonyms] such as 产业扶持 医疗救助 低保兜底, stored as the name it means), 内容,
+    金额(元), 经办干部 (工号, 身份证号 or a unique name). A record is known by 日期, 户编号,
+    身份证号, 措施, 内容.
     """
-    _import(ctx, assign_measures, file, dry_run, errors, sheet, encoding, fmt, "措施 measures")
+    rules = load_policy(policy)  # a bad policy file stops before the database is touched
+
+    def run(db, opts):
+        return assign_measures.run(db, opts, policy=rules)
+
+    _import(ctx, run, file, dry_run, errors, sheet, encoding, fmt, "措施 measures")
 
 
 PAIR_COLUMNS = [

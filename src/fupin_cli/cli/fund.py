@@ -135,7 +135,9 @@ def loans_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """导入小额信贷 / import micro-loans (户编号 身份证号 银行 金额(元) 发放日期 期限(月) 利率 用途
-    状态, and 还款日期 for a loan 已还), checked against the loan rules."""
+    状态, and 还款日期 for a loan 已还), checked against the loan rules. 用途 is the clerk's own
+    text (油茶种植, 开办农家乐): it must hold a production word and no banned word (the policy's
+    fund.loan.production_words and banned_words)."""
     _import(
         ctx, registers.import_loans, path, policy, dry_run, partial, errors, sheet, encoding, fmt
     )

@@ -27,6 +27,7 @@ from fupin_cli.core.codes import Channel, FundKind, Status, clean_text
 from fupin_cli.core.idcard import age_on
 from fupin_cli.core.money import format_fen
 from fupin_cli.core.policy import FundPolicy, LoanPolicy
+from fupin_cli.core.words import loan_purpose, purpose_refusal
 
 RECEIPT = FundKind.RECEIPT.key
 ALLOCATION = FundKind.ALLOCATION.key
@@ -797,14 +798,10 @@ def loan_violations(loan: LoanFacts, policy: LoanPolicy) -> list[tuple[str, str]
                 "needs 已识别, 预脱贫 or 返贫)",
             )
         )
-    if loan.purpose not in policy.production_purposes:
-        out.append(
-            (
-                "purpose",
-                f"用途 {loan.purpose} is not a production purpose "
-                f"({', '.join(policy.production_purposes)})",
-            )
-        )
+    words, banned = policy.production_words, policy.banned_words
+    purpose = loan_purpose(loan.purpose, words, banned)
+    if not purpose.ok:
+        out.append(("purpose", purpose_refusal(purpose, words, banned)))
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from fupin_cli.core.codes import CadreRank, Category, Cause, CodeError, Health, Housing
 from fupin_cli.core.money import parse_money
+from fupin_cli.core.words import PLAN_NAMES, synonym_label
 
 DIMENSIONS = ("housing", "production", "labour", "education", "health")
 SERVICES = (
@@ -87,7 +88,8 @@ class LoanPolicy:
     max_fen: int
     max_months: int
     borrower_age: tuple[int, int]
-    production_purposes: tuple[str, ...]
+    production_words: tuple[str, ...]  # a 用途 holding one of these is a production use …
+    banned_words: tuple[str, ...]  # … unless it holds one of these (core.words.loan_purpose)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Policy:
     fund: FundPolicy
     exit_targets: Mapping[int, int]  # year -> people
     village_exit: VillageExitPolicy
+    synonyms: Mapping[str, str]  # a clerk's name -> the 帮扶类别 or 帮扶措施 label it means
 
     def income_line_fen(self, year: int) -> int:
         try:
@@ -153,11 +156,19 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
         raise PolicyError(f"{source}: not valid TOML: {exc}") from None
 
 
+# Word lists a county file extends rather than replaces: a county adds its own words, and a
+# banned word the shipped defaults (or a later release) hold is never lost by a county's copy.
+EXTENDED_LISTS = frozenset({"fund.loan.production_words", "fund.loan.banned_words"})
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merged[key] = _merge(base[key], value, f"{path}{key}.")
+        old = base.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = _merge(old, value, f"{path}{key}.")
+        elif f"{path}{key}" in EXTENDED_LISTS and isinstance(value, list) and isinstance(old, list):
+            merged[key] = [*old, *(v for v in value if v not in old)]
         else:
             merged[key] = value
     return merged
@@ -296,8 +307,15 @@ def _build(r: _Reader) -> Policy:
         max_fen=lt.money("max_yuan"),
         max_months=lt.integer("max_months", 1),
         borrower_age=lt.age_range("borrower_age"),
-        production_purposes=lt.texts("production_purposes"),
+        production_words=_words(lt, "production_words"),
+        banned_words=_words(lt, "banned_words"),
     )
+    if "production_purposes" in lt.data:  # the exact list of releases before 用途 became free text
+        raise lt.fail(
+            "production_purposes",
+            "now production_words: a 用途 holding one of these words is a production use; "
+            "rename the key (your list extends the default one)",
+        )
     lt.done()
     fund = FundPolicy(
         fiscal_fen_per_agri_person=f.money("fiscal_yuan_per_agri_person"),
@@ -326,6 +344,16 @@ def _build(r: _Reader) -> Policy:
         services=services,
     )
     ve.done()
+
+    st = r.table("synonyms")
+    synonyms = {}
+    for key in st.data:
+        target = st.text(key)
+        try:
+            synonyms[key] = synonym_label(key, target, PLAN_NAMES)
+        except ValueError as exc:
+            raise st.fail(key, str(exc)) from None
+    st.done()
     r.done()
     return Policy(
         name=name,
@@ -337,7 +365,15 @@ def _build(r: _Reader) -> Policy:
         fund=fund,
         exit_targets=exit_targets,
         village_exit=village_exit,
+        synonyms=synonyms,
     )
+
+
+def _words(t: _Reader, key: str) -> tuple[str, ...]:
+    words = t.texts(key)
+    if not words or any(not w.strip() for w in words):
+        raise t.fail(key, "must list at least one word, none of them blank")
+    return tuple(w.strip() for w in words)
 
 
 def _identify(t: _Reader) -> IdentifyPolicy:

@@ -102,6 +102,7 @@ def run_import(
     spec: Spec,
     importer: Importer,
     check_header: Callable[[Table], None] | None = None,
+    policy_version: str | None = None,
 ) -> ImportResult:
     """Open the file, import it in one transaction with a batch row, write the error workbook."""
     table = open_table(opts.path, spec, sheet=opts.sheet, encoding=opts.encoding)
@@ -115,6 +116,7 @@ def run_import(
             command,
             input_file=opts.path,
             arguments={"file": opts.path, "sheet": opts.sheet, "errors": opts.errors},
+            policy_version=policy_version,
         )
         importer(conn, table, batch.id, result)
         result.errors_file = errors.stage(table.headers, result.rejected)

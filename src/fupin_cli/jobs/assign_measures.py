@@ -1,8 +1,9 @@
 """fupin assign measures: the 帮扶措施落实台账 — which measure reached which household, and when.
 
 措施 is a name classify uses: a category (产业帮扶 易地搬迁 政策兜底 大病救助) or a measure (教育资助
-技能培训 危房改造 小额信贷 转移就业), by label or English key — not by number, since the two code
-lists share their numbers. 身份证号 names the member it reached (training, school aid); blank
+技能培训 危房改造 小额信贷 转移就业), by label, English key or a synonym of the policy's [synonyms]
+(产业扶持, 医疗救助, 低保兜底 …; stored as the canonical label) — not by number, since the two
+code lists share their numbers. 身份证号 names the member it reached (training, school aid); blank
 means the household as a whole. 经办干部 is the cadre's 工号, 身份证号 or unique name (optional).
 
 A record is known by (日期, 户编号, 身份证号, 措施, 内容); a later sheet updates its amount and
@@ -12,11 +13,10 @@ person_id is NULL), so the import matches them itself.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection
 
-from fupin_cli.core.codes import Category, Coded, CodeError, Measure, clean_text
+from fupin_cli.core.policy import Policy
+from fupin_cli.core.words import PLAN_MEMBERS, Vocabulary
 from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
 from fupin_cli.io.sheets import Field, Spec, Table
@@ -47,39 +47,43 @@ SPEC = Spec(
     ]
 )
 
-# Names only: Category and Measure share the numbers 1–4, so a bare number could be either.
-_NAMES: dict[str, Coded] = {}
-for _member in (*Category, *Measure):
-    for _name in (_member.value, _member.key, *_member.aliases):
-        _NAMES[clean_text(_name).lower()] = _member
-_CHOICES = "、".join(m.value for m in (*Category, *Measure))
+
+def columns(names: Vocabulary) -> list[Col]:
+    return [
+        Col("date", RECORD_DATE, required=True),
+        Col("household_no", digits_text, required=True, cached=False),
+        Col("id_number", ID, cached=False),
+        Col("measure", names.parse, required=True),
+        Col("content", TEXT, cached=False),
+        Col("amount", MONEY),
+        Col("cadre", TEXT),
+    ]
 
 
-def measure(value: Any) -> str:
-    """A category or measure name → its label (what the register stores)."""
-    found = _NAMES.get(clean_text(value).lower())
-    if found is None:
-        raise CodeError(f"'{value}' is not a 帮扶类别 or 帮扶措施; use one of: {_CHOICES}")
-    return found.value
+def vocabulary(policy: Policy) -> Vocabulary:
+    """The 措施 names: every category and measure, by label, key or the policy's synonyms."""
+    return Vocabulary.build("措施", PLAN_MEMBERS, policy.synonyms)
 
 
-COLUMNS = [
-    Col("date", RECORD_DATE, required=True),
-    Col("household_no", digits_text, required=True, cached=False),
-    Col("id_number", ID, cached=False),
-    Col("measure", measure, required=True),
-    Col("content", TEXT, cached=False),
-    Col("amount", MONEY),
-    Col("cadre", TEXT),
-]
+def run(db: Database, opts: ImportOptions, *, policy: Policy) -> ImportResult:
+    cols = columns(vocabulary(policy))
+
+    def importer(conn: Connection, table: Table, batch_id: int, result: ImportResult) -> None:
+        _import(conn, Plan(table, cols), table, batch_id, result)
+
+    return run_import(
+        db,
+        opts,
+        command="assign measures",
+        spec=SPEC,
+        importer=importer,
+        policy_version=policy.version,
+    )
 
 
-def run(db: Database, opts: ImportOptions) -> ImportResult:
-    return run_import(db, opts, command="assign measures", spec=SPEC, importer=_import)
-
-
-def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult) -> None:
-    plan = Plan(table, COLUMNS)
+def _import(
+    conn: Connection, plan: Plan, table: Table, batch_id: int, result: ImportResult
+) -> None:
     cadres = Cadres(conn)
     households = dict(fetch(conn, "SELECT household_no, id FROM household"))
     home = dict(fetch(conn, "SELECT id_number, household_id FROM person"))
