@@ -53,7 +53,16 @@ def open_db(ctx: typer.Context, *, existing: bool = False, dry_run: bool = False
         db = open_database("sqlite:///:memory:", journal=s.journal)
         db.label = f"{s.db} (not there: the dry run used an empty register in memory)"
         return db
-    return open_database(s.db, journal=s.journal, create=not existing)
+    db = open_database(s.db, journal=s.journal, create=not existing)
+    if not s.quiet:
+        db.on_wait = _say
+    return db
+
+
+def _say(message: str) -> None:
+    from fupin_cli.io.output import stderr_console
+
+    stderr_console().print(message)
 
 
 def parse_as_of(value: str | None):
