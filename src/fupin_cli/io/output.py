@@ -82,11 +82,18 @@ class _StdoutConsole(Console):
 
 
 def stdout_console() -> Console:
-    # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
+    # Not a terminal (a batch script, a pipe): no colour, and 200 columns unless COLUMNS says
+    # how wide (COLUMNS=100 fupin report … > report.txt).
     tty = sys.stdout.isatty()
+    width = None if tty else _columns() or 200
     return _StdoutConsole(
-        file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False
+        file=sys.stdout, width=width, no_color=not tty, highlight=False, markup=False
     )
+
+
+def _columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) >= 40 else None
 
 
 def stderr_console(quiet: bool = False) -> Console:
