@@ -141,7 +141,11 @@ def _report(result: job.IdentifyResult, fmt: OutputFormat, say) -> None:
     )
     if fmt is OutputFormat.csv:  # then, after an empty line, the run's counts: key,value
         print()
-        counts = [{"key": k, "value": v} for k, v in summary.items() if k in job.SUMMARY_KEYS]
+        counts = [
+            {"key": k, "value": v}
+            for k, v in summary.items()
+            if not isinstance(v, (dict, list))  # by_township is the table above
+        ]
         write_csv(counts, SUMMARY_COLUMNS)
     if fmt is OutputFormat.table:
         say.print(

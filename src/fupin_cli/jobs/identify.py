@@ -54,33 +54,6 @@ class IdentifyOptions:
     allow_moves: bool = False
 
 
-SUMMARY_KEYS = (
-    "rows_read",
-    "rows_rejected",
-    "households",
-    "persons",
-    "identified",
-    "review",
-    "not_identified",
-    "newly_identified",
-    "proposed_exit",
-    "exited",
-    "returned",
-    "removed",
-    "moves",
-    "moves_refused",
-    "members_dropped",
-    "errors_file",
-    "villages_errors_file",
-    "villages_read",
-    "villages_rejected",
-    "villages_created",
-    "villages_updated",
-    "dry_run",
-)
-"""The run's counts, in the json summary (and the csv's second part) in this order."""
-
-
 @dataclass
 class IdentifyResult:
     rows_read: int = 0
@@ -115,7 +88,31 @@ class IdentifyResult:
         return bool(self.rows_rejected or self.villages_rejected or self.moves_refused)
 
     def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in SUMMARY_KEYS}
+        keys = (
+            "rows_read",
+            "rows_rejected",
+            "households",
+            "persons",
+            "identified",
+            "review",
+            "not_identified",
+            "newly_identified",
+            "proposed_exit",
+            "exited",
+            "returned",
+            "removed",
+            "moves",
+            "moves_refused",
+            "members_dropped",
+            "errors_file",
+            "villages_errors_file",
+            "villages_read",
+            "villages_rejected",
+            "villages_created",
+            "villages_updated",
+            "dry_run",
+        )
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out["absent_households"] = dict(sorted(self.absent.items()))
         tallies = ("households", "persons", "identified", "review", "not_identified")
         out["by_township"] = [
