@@ -419,7 +419,7 @@ def test_reversal_in_whole_or_part(county):
     assert "what is left of A1 to reverse: available 50,000.00 yuan" in one_line(over)
     bal = county.json("fund", "balance", "--by", "village")
     [village] = [r for r in bal["rows"] if r["village"] == "漳江镇/桃花村"]
-    assert village["allocated"] == 50_000 * FEN and village["available"] == 50_000 * FEN
+    assert village["allocated_fen"] == 50_000 * FEN and village["available_fen"] == 50_000 * FEN
 
 
 def test_purpose_change_is_a_reversal_plus_a_new_allocation(county):
@@ -434,12 +434,12 @@ def test_purpose_change_is_a_reversal_plus_a_new_allocation(county):
     ):  # fmt: skip
         assert add(county, *args, "--date", "2016-03-03").exit_code == 0
     by_purpose = county.json("fund", "balance", "--by", "purpose")
-    assert {r["purpose"]: r["allocated"] for r in by_purpose["rows"]} == {
+    assert {r["purpose"]: r["allocated_fen"] for r in by_purpose["rows"]} == {
         "产业发展": 60_000 * FEN,
         "基础设施": 20_000 * FEN,
         "(无用途 none)": 0,
     }
-    assert by_purpose["total"]["allocated"] == 80_000 * FEN
+    assert by_purpose["total"]["allocated_fen"] == 80_000 * FEN
 
 
 @pytest.mark.parametrize(
@@ -491,23 +491,32 @@ def test_balance_json_contract_in_fen(county, tmp_path):
     assert fiscal == {
         "channel": "财政投入",
         "channel_key": "fiscal",
-        "received": 10_000_000,
-        "allocated": 8_000_000,
-        "disbursed": 2_900_000,
-        "available": 2_000_000,
+        "received_fen": 10_000_000,
+        "allocated_fen": 8_000_000,
+        "disbursed_fen": 2_900_000,
+        "available_fen": 2_000_000,
     }
     assert [r["channel_key"] for r in out["rows"]] == [
         "fiscal", "integrated", "self_raised", "credit", "social"
     ]  # fmt: skip
-    assert out["total"]["received"] == 10_500_000
+    assert out["total"]["received_fen"] == 10_500_000
     y2016 = county.json("fund", "balance", "--year", "2016")
-    assert y2016["year"] == 2016 and y2016["rows"][0]["disbursed"] == 3_000_000
-    assert y2016["total"]["received"] == 10_000_000
+    assert y2016["year"] == 2016 and y2016["rows"][0]["disbursed_fen"] == 3_000_000
+    assert y2016["total"]["received_fen"] == 10_000_000
     y2017 = county.json("fund", "balance", "--year", "2017")
-    assert y2017["rows"][0]["received"] == 0 and y2017["rows"][0]["available"] == 2_000_000
-    assert y2017["rows"][0]["disbursed"] == -100_000  # the reversal, in its own year
+    assert y2017["rows"][0]["received_fen"] == 0 and y2017["rows"][0]["available_fen"] == 2_000_000
+    assert y2017["rows"][0]["disbursed_fen"] == -100_000  # the reversal, in its own year
+    # every money key of the json ends in _fen; the table and csv show yuan as before
+    money = {
+        k for r in [*out["rows"], out["total"]] for k in r if k not in ("channel", "channel_key")
+    }
+    assert money == {"received_fen", "allocated_fen", "disbursed_fen", "available_fen"}
     table = county("fund", "balance", "--by", "village")
     assert table.exit_code == 0 and "漳江镇/桃花村" in table.stdout and "51,000.00" in table.stdout
+    assert "到位 received" in table.stdout and "_fen" not in table.stdout
+    csv_out = county("fund", "balance", "--format", "csv").stdout.splitlines()
+    assert csv_out[0] == "渠道 channel,到位 received,拨付 allocated,支出 disbursed,可用 available"
+    assert csv_out[1] == "财政投入,100000.00,80000.00,29000.00,20000.00"
     bad = county("fund", "balance", "--by", "township")
     assert bad.exit_code == 2
 

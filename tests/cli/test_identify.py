@@ -406,7 +406,9 @@ def _assert_nothing_written(cli, tmp_path, result, message):
     [
         ("r.xlsx", b"this is not a zip file", "cannot be read as a spreadsheet"),
         ("r.txt", b"hello", "not a spreadsheet"),
-        ("r.csv", b"", "the file is empty"),
+        ("r.csv", b"", "r.csv: the file is empty (0 bytes); "),
+        ("r.csv", b"\n \n", "r.csv: the file is empty"),
+        ("r.xlsx", b"", "r.xlsx: the file is empty (0 bytes); "),
         ("r.csv", "说明,没有表头\n1,2\n".encode(), "no header row found"),
     ],
 )

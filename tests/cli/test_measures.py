@@ -343,7 +343,7 @@ def test_each_rule_fails_before_delivery_and_passes_after(county):
             "household_no_employment",
             "桃花村",
             "H1",
-            "户主 张三: 1 labourer(s), none in work (务工状况) and no 转移就业 record up to "
+            "户主 张三: 1 labourer(s) not in work (务工状况), nobody in work and no 转移就业 record up to "
             "2016-09-30",
         ),
         ("measure_not_delivered", "金盆村", "H3", f"户主 赵六: 政策兜底 {planned}"),
@@ -369,7 +369,7 @@ def test_each_rule_fails_before_delivery_and_passes_after(county):
             "household_no_employment",
             "金盆村",
             "H6",
-            "户主 吴九: 1 labourer(s), none in work (务工状况) and no 转移就业 record up to "
+            "户主 吴九: 1 labourer(s) not in work (务工状况), nobody in work and no 转移就业 record up to "
             "2016-09-30",
         ),
     ]

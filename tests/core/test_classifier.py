@@ -353,7 +353,8 @@ def test_loan_head_age_comes_from_the_policy():
 @pytest.mark.parametrize(
     ("work", "given"),
     [
-        (None, False),  # blank 务工状况 is unknown, never "not in work"
+        (None, True),  # the roster form leaves 务工状况 blank for a labourer without work
+        ("", True),
         (WorkStatus.OTHER, True),
         (WorkStatus.IN_TOWNSHIP, False),
         (WorkStatus.OUT_OF_PROVINCE, False),
@@ -361,6 +362,21 @@ def test_loan_head_age_comes_from_the_policy():
 )
 def test_job_transfer_for_able_members_not_in_work(work, given):
     assert (Measure.JOB_TRANSFER in measures(hh(worker(work_status=work)))) is given
+
+
+def test_blank_work_status_unknown_by_policy_gives_no_job_transfer():
+    unknown = dataclasses.replace(POLICY, blank_work_status="unknown")
+    assert unknown.blank_work_unknown and not POLICY.blank_work_unknown
+    assert Measure.JOB_TRANSFER not in measures(hh(worker(work_status=None)), unknown)
+    assert Measure.JOB_TRANSFER in measures(hh(worker(work_status=WorkStatus.OTHER)), unknown)
+
+
+def test_blank_work_status_must_be_a_known_meaning():
+    text = default_text().replace(
+        'blank_work_status = "not_in_work"', 'blank_work_status = "maybe"'
+    )
+    with pytest.raises(PolicyError, match="blank_work_status.*not_in_work, unknown"):
+        parse_policy(text)
 
 
 def test_job_transfer_not_for_unable_or_old_or_students():

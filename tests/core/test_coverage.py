@@ -134,6 +134,15 @@ def test_employment_by_work_status_of_any_member_or_a_job_transfer_record():
     assert cover(members=[idle], records=[Record(date(2016, 10, 1), "转移就业")]).needs_employment
 
 
+def test_blank_work_status_unknown_by_policy_raises_no_employment_gap():
+    blank, other = member("A", work=None), member("B", work="其他")
+    unknown = coverage([blank], (), (), ON, AGES, blank_work_unknown=True)
+    assert unknown.labourers == (blank,) and unknown.idle == () and not unknown.needs_employment
+    both = coverage([blank, other], (), (), ON, AGES, blank_work_unknown=True)
+    assert both.idle == (other,) and both.needs_employment
+    assert cover(members=[blank, other]).idle == (blank, other)
+
+
 def test_a_household_without_labour_needs_no_employment():
     c = cover(members=[member("A", birth=date(1940, 1, 1), skill="无劳动力")])
     assert c.labourers == () and not c.in_work and not c.needs_employment

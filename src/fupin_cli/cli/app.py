@@ -41,12 +41,21 @@ def _interrupted() -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
+WORKFLOW = ("init", "identify", "classify", "assign", "fund", "report")
+"""The commands in the order a county office uses them; ``--help`` lists them so."""
+
+
 class FupinGroup(TyperGroup):
     """Runs every command with the error contract: no traceback reaches a user.
 
     0 done · 1 done but data problems found · 2 usage error or unreadable input.
     ``FUPIN_DEBUG=1`` lets unexpected exceptions through with their traceback.
     """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        first = [n for n in WORKFLOW if n in names]
+        return first + [n for n in names if n not in first]
 
     def main(
         self,
@@ -107,8 +116,14 @@ class FupinGroup(TyperGroup):
 app = typer.Typer(
     cls=FupinGroup,
     help="精准扶贫县级建档立卡台账 / the county register for precision poverty alleviation.\n\n"
-    "识别 identify · 分类 classify · 帮扶 assign · 资金 fund · 报告 report. "
-    "Data goes to stdout, messages to stderr; exit 0 done, 1 data problems found, 2 usage error.",
+    "Data goes to stdout, messages to stderr; exit 0 done, 1 data problems found, 2 usage error."
+    "\n\n\b\n工作流程 / the workflow, one example each:\n"
+    "  fupin init  # 建库 create the register (fupin.db)\n"
+    "  fupin identify 花名册.xlsx --villages 村情.xlsx --as-of 2016-12-31  # 识别\n"
+    "  fupin classify  # 分类施策 every registered household\n"
+    "  fupin assign pair  # 结对帮联 a cadre for every household\n"
+    "  fupin fund import 资金台账.xlsx  # 资金台账 the funds ledger\n"
+    "  fupin report --quarter 2016Q4 -o 2016Q4.xlsx  # 季度报告 the quarterly report",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

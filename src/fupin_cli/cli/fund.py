@@ -241,10 +241,10 @@ def add_command(
 
 
 _MONEY_COLUMNS = (
-    ("received", "到位 received"),
-    ("allocated", "拨付 allocated"),
-    ("disbursed", "支出 disbursed"),
-    ("available", "可用 available"),
+    ("received_fen", "到位 received"),
+    ("allocated_fen", "拨付 allocated"),
+    ("disbursed_fen", "支出 disbursed"),
+    ("available_fen", "可用 available"),
 )
 _BY_HEADERS = {"channel": "渠道 channel", "village": "村 village", "purpose": "用途 purpose"}
 
@@ -272,7 +272,8 @@ def balance_command(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """资金余额 / received, allocated, disbursed and available (by channel: receipts − allocations;
-    by village or purpose: allocations − disbursements). Json amounts are integer fen."""
+    by village or purpose: allocations − disbursements). Json amounts are integer fen, their
+    keys ending in _fen (received_fen, allocated_fen, disbursed_fen, available_fen)."""
     db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:

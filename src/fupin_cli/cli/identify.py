@@ -23,7 +23,7 @@ from fupin_cli.cli.options import (
 )
 from fupin_cli.core.money import format_fen
 from fupin_cli.errors import EXIT_DATA, UsageError
-from fupin_cli.io.output import emit, progress_bar, stderr_console
+from fupin_cli.io.output import emit, progress_bar, stderr_console, write_csv
 from fupin_cli.jobs import identify as job
 from fupin_cli.jobs.template import write_template
 from fupin_cli.policyfile import load_policy
@@ -36,6 +36,10 @@ COLUMNS = [
     ("review", "待评议 review"),
     ("not_identified", "不识别 not identified"),
 ]
+
+# identify --format csv: the township table, an empty line, then these counts as key,value rows
+# (the json's keys), so that a batch script reads e.g. newly_identified without a json parser
+SUMMARY_COLUMNS = [("key", "指标 key"), ("value", "数值 value")]
 
 
 @app.command("identify")
@@ -149,15 +153,24 @@ def _report(result: job.IdentifyResult, fmt: OutputFormat, say) -> None:
             f"warning: {village}: {n} registered household(s) not in this roster (kept as they are)",
             markup=False,
         )
-    rows = result.summary()["by_township"]
+    summary = result.summary()
+    rows = summary["by_township"]
     total = {"township": "合计 total", **{k: getattr(result, k) for k, _ in COLUMNS[1:]}}
     emit(
         fmt.value,
-        data=result.summary(),
+        data=summary,
         rows=[*rows, total],
         columns=COLUMNS,
         title="识别结果 identification",
     )
+    if fmt is OutputFormat.csv:  # then, after an empty line, the run's counts: key,value
+        print()
+        counts = [
+            {"key": k, "value": v}
+            for k, v in summary.items()
+            if not isinstance(v, (dict, list))  # by_township is the table above
+        ]
+        write_csv(counts, SUMMARY_COLUMNS)
     if fmt is OutputFormat.table:
         say.print(
             f"rows read {result.rows_read}, rejected {result.rows_rejected}; newly identified "

@@ -58,6 +58,8 @@ def open_db(ctx: typer.Context, *, existing: bool = False, dry_run: bool = False
     db = open_database(s.db, journal=s.journal, create=not existing)
     say = stderr_console(s.quiet)
     db.warn = lambda message: say.print(f"warning: {message}", markup=False, highlight=False)
+    if not s.quiet:
+        db.on_wait = lambda message: say.print(message, markup=False, highlight=False)
     return db
 
 

@@ -18,7 +18,7 @@ deterministic. The measures are fixed rules with policy numbers (working age, lo
 - 小额信贷 micro_credit: an able working-age member (someone to run the project) and a head
   within the loan age (扶贫小额信贷, 国开办发〔2014〕78号: borrower 18–65 by default);
 - 转移就业 job_transfer: an able working-age member, not in school, not in work (务工状况
-  blank or 其他).
+  其他, or blank — unless the policy's ``blank_work_status`` makes a blank unknown).
 
 Speed matters (a county is ~250,000 households): one pass over the members builds a summary,
 conditions are cheap tests on it, and the facts of a rule are built only for rules that fire.
@@ -96,7 +96,8 @@ _CHRONIC = Health.CHRONIC
 _DISABLED = Health.DISABLED
 _HEAD = Relation.HEAD
 _NOT_STUDENT = (None, "", SchoolStatus.NOT_IN_SCHOOL, SchoolStatus.PRESCHOOL)
-_NOT_WORKING = (WorkStatus.OTHER,)  # a blank 务工状况 is unknown, never "not in work"
+_NOT_WORKING = WorkStatus.not_in_work()
+_NOT_WORKING_KNOWN = WorkStatus.not_in_work(blank_is_unknown=True)
 _HOUSE_D_OR_NONE = (Housing.UNSAFE_D, Housing.NONE)
 _HOUSE_UNSAFE = (Housing.UNSAFE_C, Housing.UNSAFE_D)
 _NOBODY: tuple[str, ...] = ()
@@ -130,6 +131,7 @@ class _Summary:
         self.working_age = lo, hi = policy.working_age
         able = ordinary = idle = students = serious = chronic = disabled = _NOBODY
         head = None
+        not_working = _NOT_WORKING_KNOWN if policy.blank_work_unknown else _NOT_WORKING
         # Tuple membership and ``==`` compare by identity first, then as text, so plain labels
         # from a database work as well as the enum members.
         for m in facts.members:
@@ -154,7 +156,7 @@ class _Summary:
                 if not in_school:
                     if skill == _ORDINARY:
                         ordinary = (*ordinary, who)
-                    if m.work_status in _NOT_WORKING:
+                    if m.work_status in not_working:
                         idle = (*idle, f"{m.name}({m.age}岁,{m.work_status or '未填'})")
             if head is None and m.relation == _HEAD:
                 head = m
@@ -483,7 +485,7 @@ _CREDIT = _MeasureRule(
 _TRANSFER = _MeasureRule(
     Measure.JOB_TRANSFER,
     "idle_worker",
-    "an able working-age member not in school and not in work (务工状况 blank or 其他)",
+    "an able working-age member not in school and not in work (务工状况 其他 or blank)",
     lambda s: {
         "working_age": s.working_age,
         "not_working": s.idle,

@@ -185,6 +185,12 @@ class WorkStatus(Coded):
     def employed(self) -> bool:
         return self is not WorkStatus.OTHER
 
+    @staticmethod
+    def not_in_work(blank_is_unknown: bool = False) -> tuple[WorkStatus | str | None, ...]:
+        """The values of 务工状况 that mean "not in work": 其他, and a blank (the roster form
+        leaves it blank for a labourer without work) unless the policy makes a blank unknown."""
+        return (WorkStatus.OTHER,) if blank_is_unknown else (WorkStatus.OTHER, None, "")
+
 
 @titled("住房状况")
 class Housing(Coded):

@@ -8,8 +8,9 @@ gave it), its measure records — and a date; out comes a ``Coverage``:
   the date; a record naming a member counts for the household too.
 - **training** (技能培训): every labourer — a member of working age at the date, able to work
   (普通劳动力/技能劳动力) and not in school — has a 技能培训 record naming them, at least once.
-- **employment** (就业): a household with a labourer has at least one member in work (务工状况
-  乡内/乡外县内/县外省内/省外务工) or a 转移就业 record.
+- **employment** (就业): a household with a labourer not in work (务工状况 其他, or blank unless
+  the policy makes a blank unknown — the same meaning classify's 转移就业 uses) has at least one
+  member in work (务工状况 乡内/乡外县内/县外省内/省外务工) or a 转移就业 record.
 - **student aid** (教育资助): every student (在校生状况 小学 and above) has a 教育资助 record naming
   them in the school year (1 September – 31 August) that holds the date, dated up to it.
 
@@ -63,6 +64,7 @@ class Coverage(NamedTuple):
     labourers: tuple[Member, ...]
     untrained: tuple[Member, ...]
     in_work: bool  # a member in work or a 转移就业 record (whether or not it has labourers)
+    idle: tuple[Member, ...]  # labourers known not to be in work
     students: tuple[Member, ...]
     unaided: tuple[Member, ...]
 
@@ -73,8 +75,8 @@ class Coverage(NamedTuple):
 
     @property
     def needs_employment(self) -> bool:
-        """A household with labour and nobody in work."""
-        return bool(self.labourers) and not self.in_work
+        """A household with a labourer not in work, and nobody in work."""
+        return bool(self.idle) and not self.in_work
 
 
 def school_year(day: date) -> tuple[date, date]:
@@ -98,8 +100,12 @@ def coverage(
     records: Iterable[Record],
     on: date,
     working_age: tuple[int, int],
+    blank_work_unknown: bool = False,
 ) -> Coverage:
-    """One household's coverage on day ``on``; records after ``on`` do not count."""
+    """One household's coverage on day ``on``; records after ``on`` do not count.
+
+    ``blank_work_unknown``: a blank 务工状况 is unknown, not "not in work" (the policy's
+    ``[classify] blank_work_status``)."""
     delivered_set: set[str] = set()
     trained: set[str] = set()
     aided: set[str] = set()
@@ -124,12 +130,14 @@ def coverage(
             labourers.append(m)
         if m.work_status in _IN_WORK:
             in_work = True
+    not_working = WorkStatus.not_in_work(blank_work_unknown)
     return Coverage(
         _in_order(frozenset(plan)),
         _in_order(frozenset(delivered_set)),
         tuple(labourers),
         tuple(m for m in labourers if m.id_number not in trained) if trained else tuple(labourers),
         in_work,
+        tuple(m for m in labourers if m.work_status in not_working),
         tuple(students),
         tuple(m for m in students if m.id_number not in aided) if aided else tuple(students),
     )

@@ -28,6 +28,10 @@ SERVICES = (
     "通广播电视",
     "通宽带",
 )
+# What a blank 务工状况 means (``[classify] blank_work_status``)
+BLANK_NOT_IN_WORK = "not_in_work"
+BLANK_UNKNOWN = "unknown"
+BLANK_WORK_STATUS = (BLANK_NOT_IN_WORK, BLANK_UNKNOWN)
 HOUSEHOLD_FLAGS = ("has_public_servant", "has_vehicle", "has_town_property", "has_business")
 
 
@@ -75,6 +79,13 @@ class ClassifyPolicy:
     working_age: tuple[int, int]
     loan_head_age: tuple[int, int]
     rules: tuple[ClassifyRule, ...]
+    # a blank 务工状况: "not_in_work" (the roster form's meaning) or "unknown"; classify's
+    # 转移就业 and the employment gap (core.coverage) both read it
+    blank_work_status: str = BLANK_NOT_IN_WORK
+
+    @property
+    def blank_work_unknown(self) -> bool:
+        return self.blank_work_status == BLANK_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -473,10 +484,17 @@ def _classify(t: _Reader) -> ClassifyPolicy:
         raise t.fail(
             "rules", "the last rule must have no conditions, so every household gets a category"
         )
+    blank_work = t.text("blank_work_status")
+    if blank_work not in BLANK_WORK_STATUS:
+        raise t.fail(
+            "blank_work_status",
+            f"must be one of {', '.join(BLANK_WORK_STATUS)}, not '{blank_work}'",
+        )
     policy = ClassifyPolicy(
         working_age=t.age_range("working_age"),
         loan_head_age=t.age_range("loan_head_age"),
         rules=tuple(rules),
+        blank_work_status=blank_work,
     )
     t.done()
     return policy

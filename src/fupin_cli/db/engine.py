@@ -23,6 +23,8 @@ from fupin_cli.errors import UsageError
 
 JOURNAL_MODES = ("wal", "delete")
 BUSY_TIMEOUT_MS = 30_000
+QUICK_BUSY_MS = 200  # a writer first tries this long, then says it is waiting
+WAITING = "waiting for another fupin run to finish writing {db} …"
 CACHE_KIB = 128 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
 
@@ -44,6 +46,7 @@ class Database:
     label: str  # the path or the URL without password, for messages
     create: bool = True
     previous_version: int = 0  # schema version found on first use (0: created then)
+    on_wait: Callable[[str], None] | None = None  # told at once when another run holds the lock
     _ready: bool = False
     warn: Callable[[str], None] = field(default=_stderr_warning, repr=False)
 
@@ -61,10 +64,13 @@ class Database:
         """One transaction: commit on success, roll back on error or when ``dry_run``."""
         self.ready()
         try:
-            with self.engine.begin() as conn:
-                yield conn
-                if dry_run:
-                    raise _DryRun
+            with self.engine.connect() as conn:
+                if self.is_sqlite:  # BEGIN IMMEDIATE: the write lock now (``_begin``)
+                    conn.execution_options(fupin_writer=(self.label, self.on_wait or _silent))
+                with conn.begin():
+                    yield conn
+                    if dry_run:
+                        raise _DryRun
         except _DryRun:
             pass
         except OperationalError as exc:
@@ -126,9 +132,34 @@ def _open_sqlite(path: Path, journal: str) -> Database:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN")
+        writer = conn.get_execution_options().get("fupin_writer")
+        if writer is None:
+            conn.exec_driver_sql("BEGIN")
+        else:
+            _begin_writing(conn, *writer)
 
     return Database(engine=engine, label=str(path))
+
+
+def _begin_writing(conn: Connection, label: str, on_wait: Callable[[str], None]) -> None:
+    """A command's one transaction takes SQLite's write lock at its start (BEGIN IMMEDIATE), so
+    a run that must wait for another writer waits before its work, not in the middle of it —
+    and says so at once, then waits the normal busy timeout."""
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={QUICK_BUSY_MS}")
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "locked" not in str(exc.orig):
+            raise
+        on_wait(WAITING.format(db=label))
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _silent(_message: str) -> None:
+    """No one to tell (a library caller): wait without a word."""
 
 
 def _open_url(url: str) -> Database:

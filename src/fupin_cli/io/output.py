@@ -10,7 +10,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -82,11 +82,18 @@ class _StdoutConsole(Console):
 
 
 def stdout_console() -> Console:
-    # Not a terminal (a batch script, a pipe): no colour, no wrapping of wide tables.
+    # Not a terminal (a batch script, a pipe): no colour, and 200 columns unless COLUMNS says
+    # how wide (COLUMNS=100 fupin report … > report.txt).
     tty = sys.stdout.isatty()
+    width = None if tty else _columns() or 200
     return _StdoutConsole(
-        file=sys.stdout, width=None if tty else 200, no_color=not tty, highlight=False, markup=False
+        file=sys.stdout, width=width, no_color=not tty, highlight=False, markup=False
     )
+
+
+def _columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) >= 40 else None
 
 
 def stderr_console(quiet: bool = False) -> Console:
@@ -155,28 +162,53 @@ def emit(
         stdout_console().print(table(rows, columns, title))
 
 
+class StageBar:
+    """The reading bar, then one line for each later stage.
+
+    ``bar(done, total)`` moves the reading bar; ``total`` is a guess (a sheet read in pieces
+    counts its rows from the XML's size), so the bar never shows fewer than ``done``, and
+    ``bar(n, n)`` at the end of the read fills it: 100%. ``bar.stage(label)`` fills the line
+    before and opens one for the stage, so a long write after the read is named, not a bar
+    sitting below 100%."""
+
+    def __init__(self, progress: Any, label: str) -> None:
+        self._progress = progress
+        self._task = progress.add_task(label, total=None, figures="")
+
+    def __call__(self, done: int, total: int | None) -> None:
+        total = max(total, done) if total is not None else None
+        shown = f"{done:,}/{total:,} rows" if total is not None else f"{done:,} rows"
+        self._progress.update(self._task, completed=done, total=total, figures=shown)
+
+    def stage(self, label: str) -> None:
+        self.finish()
+        self._task = self._progress.add_task(label, total=None, figures="")
+
+    def finish(self) -> None:
+        """The current line at 100%."""
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        done = task.total if task.total is not None else max(task.completed, 1)
+        self._progress.update(self._task, completed=done, total=done)
+
+
 @contextmanager
-def progress_bar(
-    console: Console, label: str
-) -> Iterator[Callable[[int, int | None], None] | None]:
+def progress_bar(console: Console, label: str) -> Iterator[StageBar | None]:
     """A progress bar on stderr when it is a terminal (and not --quiet); else nothing at all,
-    so batch logs stay clean. Yields ``update(done, total)`` or None."""
+    so batch logs stay clean. Yields a ``StageBar`` or None."""
     if console.quiet or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[figures]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    ) as progress:
+        bar = StageBar(progress, label)
+        yield bar
+        bar.finish()

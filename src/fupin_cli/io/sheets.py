@@ -150,6 +150,11 @@ def open_table(
         raise InputError(f"{path}: file not found; check the path")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a spreadsheet")
+    if path.stat().st_size == 0:
+        raise InputError(
+            f"{path.name}: the file is empty (0 bytes); it was not saved or not copied whole — "
+            "save it again from Excel or WPS, or copy it again"
+        )
     suffix = path.suffix.lower()
     if suffix == ".csv":
         if sheet:

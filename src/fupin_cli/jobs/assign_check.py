@@ -324,8 +324,8 @@ def gaps(
                 GapRule.HOUSEHOLD_NO_EMPLOYMENT,
                 vid,
                 no,
-                f"{who}: {len(c.labourers)} labourer(s), none in work (务工状况) and no 转移就业 "
-                f"record up to {day}",
+                f"{who}: {len(c.idle)} labourer(s) not in work (务工状况), nobody in work and no "
+                f"转移就业 record up to {day}",
             )
 
     found.sort(key=lambda item: item[0])

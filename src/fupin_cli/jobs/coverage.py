@@ -69,9 +69,15 @@ def household_coverage(
             records.setdefault(hid, []).append(Record(days[date], what, pid))
     plan = plans(conn, day)
     working_age = policy.classify.working_age
+    blank_unknown = policy.classify.blank_work_unknown
     return {
         hid: coverage(
-            members.get(hid, ()), plan.get(hid, ()), records.get(hid, ()), day, working_age
+            members.get(hid, ()),
+            plan.get(hid, ()),
+            records.get(hid, ()),
+            day,
+            working_age,
+            blank_unknown,
         )
         for hid in wanted
     }

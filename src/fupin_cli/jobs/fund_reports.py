@@ -124,11 +124,11 @@ def _balance_record(row: BalanceRow, by: str, label: str, code: str | None = Non
         out["channel_key"] = row.key
     if by == "village":
         out["village_code"] = code
-    out.update(
-        received=row.received,
-        allocated=row.allocated,
-        disbursed=row.disbursed,
-        available=row.available,
+    out.update(  # integer fen, named so as the report's money is
+        received_fen=row.received,
+        allocated_fen=row.allocated,
+        disbursed_fen=row.disbursed,
+        available_fen=row.available,
     )
     return out
 

@@ -175,6 +175,7 @@ def _run(
         if opts.roster
         else None
     )
+    stage = progress.stage if progress is not None else _unnamed
     result = IdentifyResult(dry_run=opts.dry_run, as_of=opts.as_of)
     if opts.roster is not None:
         result.income_year, result.income_line_fen = opts.as_of.year, line_fen
@@ -201,6 +202,7 @@ def _run(
             )
             geo = Geography.load(conn)
             if opts.villages:
+                stage(f"importing {opts.villages.name}")
                 village_rejects = import_villages(
                     conn, opts.villages, geo=geo, batch_id=batch.id, as_of=opts.as_of, warn=warn
                 )
@@ -212,19 +214,26 @@ def _run(
                     village_rejects.headers, village_rejects.rejected
                 )
             if parsed is not None:
-                _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result)
+                _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result, stage)
                 rejected = parsed.rejected_rows()
                 result.rows_read = parsed.rows_read
                 result.rows_rejected = len(rejected)
+                if rejected:
+                    stage(f"writing {len(rejected):,} rejected row(s) to the error workbook")
                 result.errors_file = roster_errors.stage(parsed.table.headers, rejected)
             batch.finish(
                 _batch_counts(result), outcome="data_problems" if result.problems else "ok"
             )
+            stage("committing to the register" if not opts.dry_run else "dry run: writing nothing")
     if result.villages_errors_file:
         warn(
             f"{result.villages_rejected} village row(s) rejected; see {result.villages_errors_file}"
         )
     return result
+
+
+def _unnamed(_label: str) -> None:
+    """No progress bar: a stage goes unnamed."""
 
 
 def _batch_counts(r: IdentifyResult) -> dict[str, Any]:
@@ -342,7 +351,9 @@ def _register(
     opts: IdentifyOptions,
     batch_id: int,
     result: IdentifyResult,
+    stage: Callable[[str], None],
 ) -> None:
+    stage("comparing with the register")
     existing, person_home = _load_existing(conn)
     hid_to_no = {e.id: no for no, e in existing.items()}
     as_of = opts.as_of
@@ -372,6 +383,7 @@ def _register(
                 break
 
     accepted = list(parsed.accepted())
+    stage(f"assessing {len(accepted):,} households")
     quota_in: list[tuple[str, Assessment]] = []
     for hh in accepted:
         for p in hh.persons:  # a Person has every attribute a core Member has, plus the age now
@@ -387,6 +399,7 @@ def _register(
         quota_in.append((hh.no, assess(facts, policy.identify, line_fen)))
     decided = apply_quota(quota_in, policy.identify.quota)
 
+    stage(f"writing {len(accepted):,} households to the register")
     new_hh: list[tuple] = []
     upd_hh: list[tuple] = []
     person_rows: list[tuple] = []

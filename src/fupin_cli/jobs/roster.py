@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fupin_cli.core.codes import (
     Education,
@@ -303,7 +303,13 @@ class Roster:
         return out
 
 
-Progress = Callable[[int, int | None], None]  # (rows done, last row if known)
+class Progress(Protocol):
+    """Rows read (``(done, last row if known)``; ``(n, n)`` when the read is over), then the
+    stages after the read, each named (``io.output.StageBar``)."""
+
+    def __call__(self, done: int, total: int | None) -> None: ...
+
+    def stage(self, label: str) -> None: ...
 
 
 def read(
@@ -421,6 +427,8 @@ def read(
         raise InputError(
             f"{table.where}: a header row but no person rows below it; nothing to import"
         )
+    if progress is not None:
+        progress(row_no, row_no)  # the read is over: 100%, whatever the guess of the last row
     if roster.subtotals:
         warn(f"{table.where}: skipped {roster.subtotals} subtotal row(s) (合计/小计)")
     if roster.footers:

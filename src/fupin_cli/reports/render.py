@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from rich.cells import cell_len
+from rich.console import Console
+
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import stdout_console, write_csv
 from fupin_cli.io.output import table as rich_table
@@ -62,8 +65,11 @@ def _narrow(t: Table, keep: tuple[str, ...]) -> Table:
     )
 
 
-def to_terminal(tables: list[Table], heading: str) -> None:
-    console = stdout_console()
+def to_terminal(tables: list[Table], heading: str, console: Console | None = None) -> None:
+    """Each table as a rich table; one wider than the console is cut into parts side by side
+    in print — each part repeats the row's names (级别 名称 / 乡镇 村) and takes as many
+    figure columns as fit — so that at 100 columns no figure is cut to '…' or wrapped."""
+    console = console or stdout_console()
     console.print(heading, markup=False)
     for t in tables:
         if not t.rows:
@@ -72,10 +78,50 @@ def to_terminal(tables: list[Table], heading: str) -> None:
             t = _narrow(t, TERMINAL_SUMMARY)
         elif t.name == "village_exit":
             t = _narrow(t, TERMINAL_VILLAGE_EXIT)
-        rows = [
-            {h: _show(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows
+        shown = [
+            [_show(v, kind) for (_h, kind), v in zip(t.columns, r, strict=True)] for r in t.rows
         ]
-        console.print(rich_table(rows, [(h, h) for h in t.headers], title=f"{t.title} ({t.name})"))
+        parts = _parts(t, shown, console.width)
+        for n, idx in enumerate(parts, start=1):
+            rows = [{t.headers[i]: r[i] for i in idx} for r in shown]
+            title = f"{t.title} ({t.name})" + (f" {n}/{len(parts)}" if len(parts) > 1 else "")
+            console.print(rich_table(rows, [(t.headers[i], t.headers[i]) for i in idx], title))
+
+
+_NAMES_AT_MOST = 2  # leading text columns a part repeats (级别 名称, 乡镇 村, 渠道 …)
+_PROSE = 40  # a text column wider than this is prose (未达条件, 说明): it wraps, at this width
+
+
+def _parts(t: Table, shown: list[list], width: int) -> list[list[int]]:
+    """The column indexes of each part of ``t`` (all of them in one part when it fits)."""
+    cells = [
+        min(
+            max([cell_len(h), *(cell_len(str(r[i])) for r in shown)]),
+            _PROSE if kind == TEXT else 10**6,
+        )
+        + 3  # "│ x " around a cell
+        for i, (h, kind) in enumerate(t.columns)
+    ]
+    if sum(cells) + 1 <= width:
+        return [list(range(len(cells)))]
+    names = []
+    for i, (_h, kind) in enumerate(t.columns[:_NAMES_AT_MOST]):
+        if kind != TEXT:
+            break
+        names.append(i)
+    if sum(cells[i] for i in names) + 1 > width // 2:  # names too wide to repeat: keep one
+        names = names[:1]
+    parts: list[list[int]] = []
+    part: list[int] = []
+    used = sum(cells[i] for i in names) + 1
+    for i in range(len(names), len(cells)):
+        if part and used + cells[i] > width:
+            parts.append(names + part)
+            part, used = [], sum(cells[i] for i in names) + 1
+        part.append(i)
+        used += cells[i]
+    parts.append(names + part)
+    return parts
 
 
 def _show(value, kind: str):
