@@ -120,6 +120,7 @@ class Policy:
     fund: FundPolicy
     exit_targets: Mapping[int, int]  # year -> people
     village_exit: VillageExitPolicy
+    county: str = ""  # the county's name on every document's title block; "" when not set
 
     def income_line_fen(self, year: int) -> int:
         try:
@@ -269,6 +270,9 @@ class _Reader:
 def _build(r: _Reader) -> Policy:
     head = r.table("policy")
     name, version = head.text("name"), head.text("version")
+    county = head.raw("county")
+    if not isinstance(county, str):
+        raise head.fail("county", 'must be text, the county\'s name ("" when not set)')
     head.done()
 
     income_lines = r.year_map("income_lines", lambda s, k: s.money(k))
@@ -337,6 +341,7 @@ def _build(r: _Reader) -> Policy:
         fund=fund,
         exit_targets=exit_targets,
         village_exit=village_exit,
+        county=county.strip(),
     )
 
 

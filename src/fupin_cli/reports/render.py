@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from fupin_cli.errors import UsageError
+from fupin_cli.io.document import Heading, set_page
 from fupin_cli.io.output import stdout_console, write_csv
 from fupin_cli.io.output import table as rich_table
 from fupin_cli.io.xlsx import (
@@ -14,13 +16,21 @@ from fupin_cli.io.xlsx import (
     MONEY_FORMAT,
     PERCENT_FORMAT,
     TEXT_FORMAT,
+    YEAR_FORMAT,
+    header_row,
     new_workbook,
     save_workbook,
     write_table,
 )
-from fupin_cli.reports.tables import INT, RATE, TEXT, YUAN, Table
+from fupin_cli.reports.tables import INT, RATE, TEXT, YEAR, YUAN, Table
 
-FORMATS = {YUAN: MONEY_FORMAT, INT: INT_FORMAT, RATE: PERCENT_FORMAT, TEXT: TEXT_FORMAT}
+FORMATS = {
+    YUAN: MONEY_FORMAT,
+    INT: INT_FORMAT,
+    RATE: PERCENT_FORMAT,
+    TEXT: TEXT_FORMAT,
+    YEAR: YEAR_FORMAT,
+}
 
 
 # The terminal shows the summary's key columns; json, csv and xlsx carry all of them.
@@ -57,8 +67,9 @@ TERMINAL_VILLAGE_EXIT = (
 
 def _narrow(t: Table, keep: tuple[str, ...]) -> Table:
     idx = [i for i, h in enumerate(t.headers) if h in keep]
+    cells = {(r, idx.index(c)): k for (r, c), k in t.cells.items() if c in idx}
     return Table(
-        t.name, t.title, [t.columns[i] for i in idx], [[r[i] for i in idx] for r in t.rows]
+        t.name, t.title, [t.columns[i] for i in idx], [[r[i] for i in idx] for r in t.rows], cells
     )
 
 
@@ -73,7 +84,8 @@ def to_terminal(tables: list[Table], heading: str) -> None:
         elif t.name == "village_exit":
             t = _narrow(t, TERMINAL_VILLAGE_EXIT)
         rows = [
-            {h: _show(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows
+            {h: _show(v, t.kind(i, c)) for c, (h, v) in enumerate(zip(t.headers, r, strict=True))}
+            for i, r in enumerate(t.rows)
         ]
         console.print(rich_table(rows, [(h, h) for h in t.headers], title=f"{t.title} ({t.name})"))
 
@@ -98,84 +110,146 @@ def to_csv(t: Table, out: IO[str] | None = None) -> None:
             return f"{value:.6f}"
         return value
 
-    rows = [{h: cell(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows]
+    rows = [
+        {h: cell(v, t.kind(i, c)) for c, (h, v) in enumerate(zip(t.headers, r, strict=True))}
+        for i, r in enumerate(t.rows)
+    ]
     write_csv(rows, [(h, h) for h in t.headers], out or sys.stdout)
 
 
-def to_xlsx(tables: list[Table], path: Path, heading: str) -> Path:
+UNITS = {"元": 1, "万元": 10_000}  # --unit: the money tables' unit in the workbook
+
+
+def to_xlsx(
+    tables: list[Table],
+    path: Path,
+    heading: Heading,
+    *,
+    unit: str = "元",
+    notes: Sequence[str] = (),
+) -> Path:
+    """Every table on its own sheet under ``heading``'s title block (the sheet's name added to
+    the title; ``notes``, warnings about the figures, under it), money in ``unit``, each sheet
+    printing on A4 one page wide with its charts beside the table."""
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"-o {path}: an xlsx report needs a file name ending in .xlsx")
     wb = new_workbook()
     sheets = {}
     for t in tables:
+        money = any(kind == YUAN for _h, kind in t.columns)
+        t = _in_unit(t, unit)
+        sheet_heading = heading.but(
+            title=f"{heading.title}·{t.title}",
+            unit=f"金额 {unit}" if money else "户、人",
+            notes=tuple(notes),
+        )
         formats = {i: FORMATS[kind] for i, (_h, kind) in enumerate(t.columns) if kind != TEXT}
-        sheets[t.name] = write_table(wb, t.title, t.headers, t.rows, formats=formats)
+        ws = write_table(wb, t.title, t.headers, t.rows, formats=formats, heading=sheet_heading)
+        top = header_row(ws)
+        for (r, c), kind in t.cells.items():
+            ws.cell(row=top + 1 + r, column=c + 1).number_format = FORMATS[kind]
+        sheets[t.name] = (ws, top)
     _charts(sheets, tables)
-    wb.properties.title = heading
+    wb.properties.title = heading.title
     return save_workbook(wb, path)
 
 
+def _in_unit(t: Table, unit: str) -> Table:
+    """``t`` with its money in ``unit`` (元 or 万元): the amounts divided, the headers renamed."""
+    scale = UNITS[unit]
+    if scale == 1:
+        return t
+    money = {c for c, (_h, kind) in enumerate(t.columns) if kind == YUAN}
+    cols = [(h.replace("(元)", f"({unit})"), kind) for h, kind in t.columns]
+    rows = [
+        [
+            v / scale if c in money and t.kind(i, c) == YUAN and v is not None else v
+            for c, v in enumerate(r)
+        ]
+        for i, r in enumerate(t.rows)
+    ]
+    return Table(t.name, t.title, cols, rows, t.cells)
+
+
 def _charts(sheets: dict, tables: list[Table]) -> None:
+    """Native charts beside their tables (``sheets``: name -> (sheet, header row)), inside the
+    area that prints."""
     from openpyxl.chart import BarChart, PieChart, Reference
 
     by_name = {t.name: t for t in tables}
-    cat = sheets["categories"]
+
+    def place(name: str, chart, row_offset: int = 0) -> None:
+        ws, top = sheets[name]
+        width = len(by_name[name].columns)
+        ws.add_chart(chart, f"{_letter(width + 2)}{top + row_offset}")
+        # the page turns landscape when the table and the chart beside it need it
+        used = [ws.column_dimensions[_letter(c)].width or 8 for c in range(1, width + 2)]
+        set_page(ws, ws.oddHeader.left.text, header_row=top, widths=[*used, chart.width * 5.2])
+
+    cat, top = sheets["categories"]
     n = len(by_name["categories"].rows)
     pie = PieChart()
-    pie.title = "分类施策 category mix"
-    pie.add_data(Reference(cat, min_col=2, min_row=1, max_row=n + 1), titles_from_data=True)
-    pie.set_categories(Reference(cat, min_col=1, min_row=2, max_row=n + 1))
-    pie.height, pie.width = 8, 12
-    cat.add_chart(pie, "D2")
+    pie.title = "分类施策"
+    pie.add_data(Reference(cat, min_col=2, min_row=top, max_row=top + n), titles_from_data=True)
+    pie.set_categories(Reference(cat, min_col=1, min_row=top + 1, max_row=top + n))
+    pie.height, pie.width = 7, 10
+    place("categories", pie)
 
-    ex = sheets["exits"]
+    ex, top = sheets["exits"]
     townships = len(by_name["exits"].rows) - 2  # the last two rows are the county's year and target
     if townships > 0:
         bar = BarChart()
         bar.type = "col"
-        bar.title = "脱贫人数 exits by township"
-        bar.y_axis.title = "人 persons"
+        bar.title = "各乡镇脱贫人数"
+        bar.y_axis.title = "人"
         bar.add_data(
-            Reference(ex, min_col=3, min_row=1, max_row=townships + 1), titles_from_data=True
+            Reference(ex, min_col=3, min_row=top, max_row=top + townships), titles_from_data=True
         )
-        bar.set_categories(Reference(ex, min_col=1, min_row=2, max_row=townships + 1))
-        bar.height, bar.width = 9, 18
-        ex.add_chart(bar, "G2")
+        bar.set_categories(Reference(ex, min_col=1, min_row=top + 1, max_row=top + townships))
+        bar.height, bar.width = 6, 12
+        place("exits", bar)
         target = BarChart()
         target.type = "bar"
-        target.title = "年度目标 exits against target"
+        target.title = "全县脱贫人数与年度目标"
         target.add_data(
-            Reference(ex, min_col=3, min_row=townships + 2, max_row=townships + 3),
+            Reference(ex, min_col=3, min_row=top + townships + 1, max_row=top + townships + 2),
             titles_from_data=False,
         )
         target.set_categories(
-            Reference(ex, min_col=1, min_row=townships + 2, max_row=townships + 3)
+            Reference(ex, min_col=1, min_row=top + townships + 1, max_row=top + townships + 2)
         )
         target.legend = None
-        target.height, target.width = 5, 18
-        ex.add_chart(target, "G21")
+        target.height, target.width = 4, 12
+        place("exits", target, 13)
 
-    fu = sheets["funds"]
+    fu, top = sheets["funds"]
     n = len(by_name["funds"].rows)
     money = BarChart()
     money.type = "col"
-    money.title = "资金 money by channel (元)"
+    money.title = "各渠道资金"
     money.add_data(
-        Reference(fu, min_col=2, max_col=4, min_row=1, max_row=n + 1), titles_from_data=True
+        Reference(fu, min_col=2, max_col=4, min_row=top, max_row=top + n), titles_from_data=True
     )
-    money.set_categories(Reference(fu, min_col=1, min_row=2, max_row=n + 1))
-    money.height, money.width = 9, 18
-    fu.add_chart(money, "F2")
+    money.set_categories(Reference(fu, min_col=1, min_row=top + 1, max_row=top + n))
+    money.height, money.width = 7, 14
+    place("funds", money)
 
-    me = sheets["measures"]
+    me, top = sheets["measures"]
     n = sum(1 for r in by_name["measures"].rows if r[0] == "县")  # the county's rows come first
     if n:
         done = BarChart()
         done.type = "bar"
-        done.title = "措施落实 measures planned and delivered (户)"
+        done.title = "全县措施计划与落实(户)"
         done.add_data(
-            Reference(me, min_col=5, max_col=6, min_row=1, max_row=n + 1), titles_from_data=True
+            Reference(me, min_col=5, max_col=6, min_row=top, max_row=top + n),
+            titles_from_data=True,
         )
-        done.set_categories(Reference(me, min_col=4, min_row=2, max_row=n + 1))
-        done.height, done.width = 9, 18
-        me.add_chart(done, "J2")
+        done.set_categories(Reference(me, min_col=4, min_row=top + 1, max_row=top + n))
+        done.height, done.width = 8, 12
+        place("measures", done)
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(column)
