@@ -160,10 +160,13 @@ def _in_unit(t: Table, unit: str) -> Table:
     if scale == 1:
         return t
     money = {c for c, (_h, kind) in enumerate(t.columns) if kind == YUAN}
+    units = {c for c, h in enumerate(t.headers) if h == "单位"}  # a column naming each row's unit
     cols = [(h.replace("(元)", f"({unit})"), kind) for h, kind in t.columns]
     rows = [
         [
-            v / scale if c in money and t.kind(i, c) == YUAN and v is not None else v
+            v / scale
+            if c in money and t.kind(i, c) == YUAN and v is not None
+            else (unit if c in units and v == "元" else v)
             for c, v in enumerate(r)
         ]
         for i, r in enumerate(t.rows)
@@ -173,80 +176,101 @@ def _in_unit(t: Table, unit: str) -> Table:
 
 def _charts(sheets: dict, tables: list[Table]) -> None:
     """Native charts beside their tables (``sheets``: name -> (sheet, header row)), inside the
-    area that prints."""
-    from openpyxl.chart import BarChart, PieChart, Reference
-
+    area that prints; a table left out (a report of some tables) has none."""
     by_name = {t.name: t for t in tables}
+    for name, draw in CHARTS.items():
+        if name in sheets:
+            ws, top = sheets[name]
+            for chart, row in draw(ws, top, by_name[name]):
+                _place(ws, top + row, len(by_name[name].columns), chart)
 
-    def place(name: str, chart, row_offset: int = 0) -> None:
-        ws, top = sheets[name]
-        width = len(by_name[name].columns)
-        ws.add_chart(chart, f"{_letter(width + 2)}{top + row_offset}")
-        # the page turns landscape when the table and the chart beside it need it
-        used = [ws.column_dimensions[_letter(c)].width or 8 for c in range(1, width + 2)]
-        set_page(ws, ws.oddHeader.left.text, header_row=top, widths=[*used, chart.width * 5.2])
 
-    cat, top = sheets["categories"]
-    n = len(by_name["categories"].rows)
+def _place(ws, row: int, width: int, chart) -> None:
+    ws.add_chart(chart, f"{_letter(width + 2)}{row}")
+    # the page turns landscape when the table and the chart beside it need it
+    used = [ws.column_dimensions[_letter(c)].width or 8 for c in range(1, width + 2)]
+    set_page(
+        ws, ws.oddHeader.left.text, header_row=header_row(ws), widths=[*used, chart.width * 5.2]
+    )
+
+
+def _category_pie(ws, top: int, t: Table):
+    from openpyxl.chart import PieChart, Reference
+
+    n = len(t.rows)
     pie = PieChart()
     pie.title = "分类施策"
-    pie.add_data(Reference(cat, min_col=2, min_row=top, max_row=top + n), titles_from_data=True)
-    pie.set_categories(Reference(cat, min_col=1, min_row=top + 1, max_row=top + n))
+    pie.add_data(Reference(ws, min_col=2, min_row=top, max_row=top + n), titles_from_data=True)
+    pie.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + n))
     pie.height, pie.width = 7, 10
-    place("categories", pie)
+    yield pie, 0
 
-    ex, top = sheets["exits"]
-    townships = len(by_name["exits"].rows) - 2  # the last two rows are the county's year and target
-    if townships > 0:
-        bar = BarChart()
-        bar.type = "col"
-        bar.title = "各乡镇脱贫人数"
-        bar.y_axis.title = "人"
-        bar.add_data(
-            Reference(ex, min_col=3, min_row=top, max_row=top + townships), titles_from_data=True
-        )
-        bar.set_categories(Reference(ex, min_col=1, min_row=top + 1, max_row=top + townships))
-        bar.height, bar.width = 6, 12
-        place("exits", bar)
-        target = BarChart()
-        target.type = "bar"
-        target.title = "全县脱贫人数与年度目标"
-        target.add_data(
-            Reference(ex, min_col=3, min_row=top + townships + 1, max_row=top + townships + 2),
-            titles_from_data=False,
-        )
-        target.set_categories(
-            Reference(ex, min_col=1, min_row=top + townships + 1, max_row=top + townships + 2)
-        )
-        target.legend = None
-        target.height, target.width = 4, 12
-        place("exits", target, 13)
 
-    fu, top = sheets["funds"]
-    n = len(by_name["funds"].rows)
+def _exit_bars(ws, top: int, t: Table):
+    from openpyxl.chart import BarChart, Reference
+
+    townships = len(t.rows) - 2  # the last two rows are the county's year and target
+    if townships <= 0:
+        return
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = "各乡镇脱贫人数"
+    bar.y_axis.title = "人"
+    bar.add_data(
+        Reference(ws, min_col=3, min_row=top, max_row=top + townships), titles_from_data=True
+    )
+    bar.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + townships))
+    bar.height, bar.width = 6, 12
+    yield bar, 0
+    target = BarChart()
+    target.type = "bar"
+    target.title = "全县脱贫人数与年度目标"
+    rows = {"min_row": top + townships + 1, "max_row": top + townships + 2}
+    target.add_data(Reference(ws, min_col=3, **rows), titles_from_data=False)
+    target.set_categories(Reference(ws, min_col=1, **rows))
+    target.legend = None
+    target.height, target.width = 4, 12
+    yield target, 13
+
+
+def _fund_bars(ws, top: int, t: Table):
+    from openpyxl.chart import BarChart, Reference
+
+    n = len(t.rows)
     money = BarChart()
     money.type = "col"
     money.title = "各渠道资金"
     money.add_data(
-        Reference(fu, min_col=2, max_col=4, min_row=top, max_row=top + n), titles_from_data=True
+        Reference(ws, min_col=2, max_col=4, min_row=top, max_row=top + n), titles_from_data=True
     )
-    money.set_categories(Reference(fu, min_col=1, min_row=top + 1, max_row=top + n))
+    money.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + n))
     money.height, money.width = 7, 14
-    place("funds", money)
+    yield money, 0
 
-    me, top = sheets["measures"]
-    n = sum(1 for r in by_name["measures"].rows if r[0] == "县")  # the county's rows come first
-    if n:
-        done = BarChart()
-        done.type = "bar"
-        done.title = "全县措施计划与落实(户)"
-        done.add_data(
-            Reference(me, min_col=5, max_col=6, min_row=top, max_row=top + n),
-            titles_from_data=True,
-        )
-        done.set_categories(Reference(me, min_col=4, min_row=top + 1, max_row=top + n))
-        done.height, done.width = 8, 12
-        place("measures", done)
+
+def _measure_bars(ws, top: int, t: Table):
+    from openpyxl.chart import BarChart, Reference
+
+    n = sum(1 for r in t.rows if r[0] == "县")  # the county's rows come first
+    if not n:
+        return
+    done = BarChart()
+    done.type = "bar"
+    done.title = "全县措施计划与落实(户)"
+    done.add_data(
+        Reference(ws, min_col=5, max_col=6, min_row=top, max_row=top + n), titles_from_data=True
+    )
+    done.set_categories(Reference(ws, min_col=4, min_row=top + 1, max_row=top + n))
+    done.height, done.width = 8, 12
+    yield done, 0
+
+
+CHARTS = {
+    "categories": _category_pie,
+    "exits": _exit_bars,
+    "funds": _fund_bars,
+    "measures": _measure_bars,
+}
 
 
 def _letter(column: int) -> str:
