@@ -138,6 +138,7 @@ def write_table(
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
     _fit_height(ws, top, list(headers), widths)
     wrap = Alignment(wrap_text=True, vertical="top")
+    top_aligned = Alignment(vertical="top")
     for r, row in enumerate(body, start=top + 1):
         wrapped = False
         for c, value in enumerate(row):
@@ -151,8 +152,12 @@ def write_table(
                 cell.number_format = fmt
             elif isinstance(value, (date, datetime)):
                 cell.number_format = DATE_FORMAT
-        if wrapped:
+        if wrapped:  # a row of several lines: every cell of it reads from the top
             _fit_height(ws, r, row, widths)
+            for c in range(len(row)):
+                cell = ws.cell(row=r, column=c + 1)
+                if not cell.alignment.wrap_text:
+                    cell.alignment = top_aligned
     for c, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = f"A{top + 1}"

@@ -206,20 +206,29 @@ def _category_pie(ws, top: int, t: Table):
     yield pie, 0
 
 
+def _bars(ws, title: str, *, kind: str, data: tuple[int, int], labels: int, top: int, n: int):
+    """A bar chart of columns ``data`` (first, last) of the ``n`` rows under header row ``top``,
+    labelled by column ``labels``; ``kind`` col (upright) or bar (across)."""
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    chart.type, chart.title = kind, title
+    chart.add_data(
+        Reference(ws, min_col=data[0], max_col=data[1], min_row=top, max_row=top + n),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(ws, min_col=labels, min_row=top + 1, max_row=top + n))
+    return chart
+
+
 def _exit_bars(ws, top: int, t: Table):
     from openpyxl.chart import BarChart, Reference
 
     townships = len(t.rows) - 2  # the last two rows are the county's year and target
     if townships <= 0:
         return
-    bar = BarChart()
-    bar.type = "col"
-    bar.title = "各乡镇脱贫人数"
+    bar = _bars(ws, "各乡镇脱贫人数", kind="col", data=(3, 3), labels=1, top=top, n=townships)
     bar.y_axis.title = "人"
-    bar.add_data(
-        Reference(ws, min_col=3, min_row=top, max_row=top + townships), titles_from_data=True
-    )
-    bar.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + townships))
     bar.height, bar.width = 6, 12
     yield bar, 0
     target = BarChart()
@@ -234,35 +243,17 @@ def _exit_bars(ws, top: int, t: Table):
 
 
 def _fund_bars(ws, top: int, t: Table):
-    from openpyxl.chart import BarChart, Reference
-
-    n = len(t.rows)
-    money = BarChart()
-    money.type = "col"
-    money.title = "各渠道资金"
-    money.add_data(
-        Reference(ws, min_col=2, max_col=4, min_row=top, max_row=top + n), titles_from_data=True
-    )
-    money.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + n))
+    money = _bars(ws, "各渠道资金", kind="col", data=(2, 4), labels=1, top=top, n=len(t.rows))
     money.height, money.width = 7, 14
     yield money, 0
 
 
 def _measure_bars(ws, top: int, t: Table):
-    from openpyxl.chart import BarChart, Reference
-
     n = sum(1 for r in t.rows if r[0] == "县")  # the county's rows come first
-    if not n:
-        return
-    done = BarChart()
-    done.type = "bar"
-    done.title = "全县措施计划与落实(户)"
-    done.add_data(
-        Reference(ws, min_col=5, max_col=6, min_row=top, max_row=top + n), titles_from_data=True
-    )
-    done.set_categories(Reference(ws, min_col=4, min_row=top + 1, max_row=top + n))
-    done.height, done.width = 8, 12
-    yield done, 0
+    if n:
+        done = _bars(ws, "全县措施计划与落实(户)", kind="bar", data=(5, 6), labels=4, top=top, n=n)
+        done.height, done.width = 8, 12
+        yield done, 0
 
 
 CHARTS = {
