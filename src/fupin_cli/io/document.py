@@ -110,8 +110,7 @@ def set_page(
     from openpyxl.worksheet.properties import PageSetupProperties
 
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    wide = sum(widths) > PORTRAIT_WIDTH if landscape is None else landscape
-    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    orient(ws, widths, landscape)
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -127,6 +126,13 @@ def set_page(
     ws.oddHeader.right.size = 9
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     ws.oddFooter.center.size = 9
+
+
+def orient(ws: Worksheet, widths: Sequence[float], landscape: bool | None = None) -> None:
+    """Landscape when ``widths`` (the columns that print, and a chart beside them as columns'
+    worth of width) are wider than a portrait page."""
+    wide = sum(widths) > PORTRAIT_WIDTH if landscape is None else landscape
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
 
 
 def _header_text(title: str) -> str:

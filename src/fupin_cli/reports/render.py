@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from fupin_cli.errors import UsageError
-from fupin_cli.io.document import Heading, set_page
+from fupin_cli.io.document import Heading, orient
 from fupin_cli.io.output import stdout_console, write_csv
 from fupin_cli.io.output import table as rich_table
 from fupin_cli.io.xlsx import (
@@ -189,9 +189,7 @@ def _place(ws, row: int, width: int, chart) -> None:
     ws.add_chart(chart, f"{_letter(width + 2)}{row}")
     # the page turns landscape when the table and the chart beside it need it
     used = [ws.column_dimensions[_letter(c)].width or 8 for c in range(1, width + 2)]
-    set_page(
-        ws, ws.oddHeader.left.text, header_row=header_row(ws), widths=[*used, chart.width * 5.2]
-    )
+    orient(ws, [*used, chart.width * 5.2])  # a chart's width is in cm, a column's about 0.19
 
 
 def _category_pie(ws, top: int, t: Table):
