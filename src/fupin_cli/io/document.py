@@ -71,27 +71,33 @@ def county_heading(
 
 
 def write_heading(ws: Worksheet, heading: Heading, widths: Sequence[float], row: int = 1) -> int:
-    """Write ``heading`` from ``row`` down, each line merged across the table's columns
-    (``widths``, as Excel counts them) and as tall as its wrapped text needs; returns the row
-    below it, where the table's header row goes."""
+    """Write ``heading`` from ``row`` down (on a write-only sheet: as its first rows), each
+    line merged across the table's columns (``widths``, as Excel counts them) and as tall as
+    its wrapped text needs; returns the row below it, where the table's header row goes."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     from fupin_cli.io.xlsx import display_width
 
+    write_only = not hasattr(ws, "merge_cells")
     span, room = max(len(widths), 1), max(sum(widths), 8)
     lines = [(heading.title, 16), *((text, 10) for text in heading.lines())]
     for text, size in lines:
-        cell = ws.cell(row=row, column=1, value=guard(text))
+        cell = WriteOnlyCell(ws, value=guard(text)) if write_only else ws.cell(row=row, column=1)
+        cell.value = guard(text)
         cell.data_type = "s"
         cell.font = Font(bold=size > 10, size=size)
         cell.alignment = Alignment(
             horizontal="center" if size > 10 else "left", vertical="center", wrap_text=True
         )
-        if span > 1:
-            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
         # a merged cell does not grow with its text: as many lines as the text needs
         needed = -(-display_width(text) * size / 11 // (room - 1))
         ws.row_dimensions[row].height = max(1, needed) * size * 1.45
+        if write_only:
+            ws.append([cell])
+        if span > 1:
+            ws.merged_cells.add(f"A{row}:{get_column_letter(span)}{row}")
         row += 1
     return row
 
@@ -109,7 +115,7 @@ def set_page(
     and the sheet in the page header, 第 N 页 共 M 页 in the footer."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = 9  # A4 (Worksheet.PAPERSIZE_A4; a write-only sheet lacks the name)
     orient(ws, widths, landscape)
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1
