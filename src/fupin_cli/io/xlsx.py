@@ -194,6 +194,7 @@ class Section:
     rows: Sequence[Sequence[Any]]
     formats: dict[int, str] = field(default_factory=dict)
     empty: str = "无"  # the row shown when there are none
+    flush_left: bool = False  # label-value pairs: a number sits by its label, not far right
 
 
 def pairs(items: Sequence[tuple[str, Any]], per_row: int = 2) -> Section:
@@ -204,7 +205,7 @@ def pairs(items: Sequence[tuple[str, Any]], per_row: int = 2) -> Section:
         for label, value in items[i : i + per_row]:
             row += [label, value]
         rows.append(row)
-    return Section("", ["项目", "内容"] * per_row, rows)
+    return Section("", ["项目", "内容"] * per_row, rows, flush_left=True)
 
 
 def write_sections(
@@ -235,8 +236,10 @@ def write_sections(
                 widths[c] = max(widths[c], min(max_width, display_width(value) + 2))
     ws = wb.create_sheet(title=title[:31])
     r = write_heading(ws, heading, widths)
-    wrap = Alignment(wrap_text=True, vertical="top")
     for s, body in zip(sections, bodies, strict=True):
+        wrap = Alignment(
+            wrap_text=True, vertical="top", horizontal="left" if s.flush_left else None
+        )
         if s.caption:
             cell = ws.cell(row=r, column=1, value=guard(s.caption))
             cell.font = Font(bold=True, size=12)
