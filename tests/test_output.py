@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 from fupin_cli.core.idcard import mask_id, mask_phone
 from fupin_cli.io.output import guard, write_csv
 from fupin_cli.io.xlsx import new_workbook, write_table
+from workbooks import header_at
 
 
 def test_guard_neutralises_formula_starts():
@@ -35,7 +36,8 @@ def test_xlsx_cells_are_text_never_formulas(tmp_path):
     path = tmp_path / "x.xlsx"
     wb.save(path)
     ws = load_workbook(path)["户"]
-    cell = ws["A2"]
+    top = header_at(ws, "姓名")  # under the title block
+    cell = ws[f"A{top + 1}"]
     assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://evil","点我")'
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:B2"
-    assert ws["B2"].value == 12.5
+    assert ws.freeze_panes == f"A{top + 1}" and ws.auto_filter.ref == f"A{top}:B{top + 1}"
+    assert ws[f"B{top + 1}"].value == 12.5

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from factories import household, person, small_county, write_xlsx
+from workbooks import facts, section
 
 AS_OF = "2016-09-30"
 ZERO = {"industry": 0, "relocation": 0, "safety_net": 0, "illness_aid": 0}
@@ -257,8 +258,13 @@ def test_explain_unknown_household_exit_2(county):
     assert result.stdout == ""
 
 
-def _sheet(path, name):
-    return [list(r) for r in load_workbook(path)[name].iter_rows(values_only=True)]
+def _section(path, caption):
+    """A section of the plan's one sheet: its header row, then its rows."""
+    return section(load_workbook(path)["一户一策"], caption)
+
+
+def _facts(path):
+    return facts(load_workbook(path)["一户一策"])
 
 
 def test_plan_workbook(county, tmp_path):
@@ -267,8 +273,8 @@ def test_plan_workbook(county, tmp_path):
     result = county("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
     assert county.dump(but=()) == before  # a plan writes no database row
-    assert load_workbook(out).sheetnames == ["一户一策", "家庭成员", "帮扶措施"]
-    summary = dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+    assert load_workbook(out).sheetnames == ["一户一策"]  # one sheet: it prints on one page
+    summary = _facts(out)
     assert summary["户编号 household no"] == "H1"
     assert summary["乡镇/村 township/village"] == "漳江镇/桃花村"
     assert summary["帮扶类别 category"] == "大病救助 illness_aid"
@@ -277,7 +283,7 @@ def test_plan_workbook(county, tmp_path):
     assert summary["登记 on record"].startswith("未登记 not on record: what the rules give now")
     assert "按现行规则 under the rules now" not in summary
     assert summary["帮扶责任人 responsible cadre"] == "未结对 not yet paired"
-    members = _sheet(out, "家庭成员")
+    members = _section(out, "家庭成员")
     assert members[0][:2] == ["姓名 name", "身份证号 ID number"]
     ids = dict(county.sql("SELECT name, id_number FROM person"))
     assert [(m[0], m[1]) for m in members[1:]] == [
@@ -285,7 +291,7 @@ def test_plan_workbook(county, tmp_path):
         ("李四", ids["李四"][:6] + "********" + ids["李四"][-4:]),
     ]
     assert [m[4] for m in members[1:]] == [46, 44]
-    support = _sheet(out, "帮扶措施")
+    support = _section(out, "帮扶措施")
     assert [r[:3] for r in support[1:]] == [
         ["主要类别 category", "大病救助", "rule 2: any of serious_illness, main_cause_illness"],
         ["帮扶措施 measure", "技能培训", "ordinary_worker"],
@@ -305,7 +311,7 @@ def test_plan_states_the_record_and_what_the_rules_give_now(county, tmp_path):
     def plan():
         result = county("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF, "-f", "json")
         assert result.exit_code == 0, result.stderr
-        return json.loads(result.stdout), dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+        return json.loads(result.stdout), _facts(out)
 
     data, summary = plan()
     assert data["recorded"] is True and data["current"] is None
@@ -357,7 +363,7 @@ def test_plan_and_explain_list_members_in_family_order(cli, tmp_path):
     out = tmp_path / "plan.xlsx"
     result = cli("classify", "--plan", "H1", "-o", out, "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
-    assert [m[0] for m in _sheet(out, "家庭成员")[1:]] == ["王父", "王妻", "小儿", "小女"]
+    assert [m[0] for m in _section(out, "家庭成员")[1:]] == ["王父", "王妻", "小儿", "小女"]
     result = cli("classify", "--explain", "H1", "--as-of", AS_OF)
     listed = [
         line.split()[0]
@@ -387,10 +393,10 @@ def test_plan_shows_ids_and_the_responsible_cadre(county, tmp_path):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["cadre"] == "刘干部" and data["category"] == "易地搬迁"
-    summary = dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+    summary = _facts(out)
     assert summary["帮扶责任人 responsible cadre"] == "刘干部"
     ids = {n for (n,) in county.sql("SELECT id_number FROM person")}
-    assert {m[1] for m in _sheet(out, "家庭成员")[1:]} <= ids
+    assert {m[1] for m in _section(out, "家庭成员")[1:]} <= ids
 
 
 def test_plan_errors(county, tmp_path):
@@ -439,7 +445,7 @@ def test_plan_judges_on_the_records_day_unless_told(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["recorded"] is True and data["current"] is None
-    summary = dict((k, v) for k, v in _sheet(out, "一户一策")[1:])
+    summary = _facts(out)
     assert str(summary["基准日期 as of"])[:10] == AS_OF
     today = cli("classify", "--plan", "H1", "-o", out, "--as-of", "2026-06-30", "-f", "json")
     assert json.loads(today.stdout)["current"]["category"] == "政策兜底"

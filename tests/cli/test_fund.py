@@ -13,6 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from factories import small_county, write_csv, write_xlsx
+from workbooks import header_at, title_block
+from workbooks import table as workbook_table
 
 FUND_HEADERS = [
     "日期",
@@ -859,7 +861,9 @@ def test_notice_workbook(county, tmp_path):
     wb = load_workbook(out)
     assert wb.sheetnames == ["资金公示", "项目", "汇总"]
     ws = wb["资金公示"]
-    table = list(ws.iter_rows(values_only=True))
+    top = header_at(ws, "日期")
+    assert title_block(ws, "日期")[:2] == ["扶贫资金公告公示·资金", "陬市镇/金盆村　历年"]
+    table = list(ws.iter_rows(min_row=top, values_only=True))
     assert table[0] == (
         "日期", "文号", "资金来源", "类型", "金额(元)", "用途", "项目", "户编号", "冲销/拨付文号"
     )  # fmt: skip
@@ -869,13 +873,13 @@ def test_notice_workbook(county, tmp_path):
         ("X1", "财政投入", "冲销", -345.67, "产业发展", "油茶基地"),
         ('\'=HYPERLINK("x")', "社会帮扶", "到位", 1000, None, None),
     ]
-    assert ws["E2"].number_format == "#,##0.00" and ws["A2"].is_date
+    assert ws[f"E{top + 1}"].number_format == "#,##0.00" and ws[f"A{top + 1}"].is_date
     assert table[1][0].date().isoformat() == "2016-02-01"
-    assert ws.freeze_panes == "A2"
-    assert list(wb["项目"].iter_rows(values_only=True))[1] == (
+    assert ws.freeze_panes == f"A{top + 1}" and ws.print_title_rows == f"${top}:${top}"
+    assert [tuple(r) for r in workbook_table(wb["项目"], "项目名称")][1] == (
         "油茶基地", "油料", 3100, "亩", table[1][0], 80000
     )  # fmt: skip
-    summary = list(wb["汇总"].iter_rows(values_only=True))
+    summary = [tuple(r) for r in workbook_table(wb["汇总"], "资金来源")]
     assert summary[1:] == [("财政投入", 0, 80000, 12000, 68000), ("社会帮扶", 1000, 0, 0, 0)]
     by_name = county("fund", "notice", "--village", "金盆村", "-o", tmp_path / "n2.xlsx")
     assert by_name.exit_code == 0

@@ -17,6 +17,7 @@ from factories import (
     write_villages,
     write_xlsx,
 )
+from workbooks import header_at, title_block
 
 AS_OF = "2016-09-30"
 
@@ -638,11 +639,13 @@ def test_template(cli, tmp_path):
     assert cli("identify", "--template", path).exit_code == 0
     wb = load_workbook(path)
     ws = wb["花名册"]
-    headers = [c.value for c in ws[1]]
+    top = header_at(ws, "乡镇")  # under the title block
+    assert title_block(ws, "乡镇")[0] == "建档立卡贫困户识别花名册"
+    headers = [c.value for c in ws[top]]
     assert headers[:6] == ["乡镇", "村", "组", "户编号", "姓名", "身份证号"]
-    assert ws.cell(row=2, column=6).number_format == "@"
+    assert ws.cell(row=top + 1, column=6).number_format == "@"
     lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert lists["L2"] == '"健康,长期慢性病,患有大病,残疾"'
+    assert lists[f"L{top + 1}"] == '"健康,长期慢性病,患有大病,残疾"'
     assert "填表说明" in wb.sheetnames
     # the template, filled in, is read back by identify
     for i, cell in enumerate(
@@ -663,7 +666,7 @@ def test_template(cli, tmp_path):
         ],
         start=1,
     ):
-        ws.cell(row=2, column=i, value=cell)
+        ws.cell(row=top + 1, column=i, value=cell)
     wb.save(path)
     assert json.loads(identify(cli, path, code=0).stdout)["persons"] == 1
 

@@ -22,6 +22,7 @@ from factories import (
     write_villages,
     write_xlsx,
 )
+from workbooks import facts, records, section, table
 
 AS_OF = "2016-09-30"
 HEADERS = ["日期", "户编号", "身份证号", "措施", "内容", "金额(元)", "经办干部"]
@@ -616,11 +617,10 @@ def test_xlsx_has_the_new_sheets_after_the_old_ones(county, tmp_path):
     ok(county, "report", "--quarter", "2016Q3", "-f", "xlsx", "-o", path)
     wb = load_workbook(path)
     assert wb.sheetnames[-3:] == ["措施落实", "培训就业助学", "贫困村出列"]
-    head = [c.value for c in wb["措施落实"][1]]
-    first = dict(zip(head, [c.value for c in wb["措施落实"][2]], strict=True))
+    first = records(wb["措施落实"], "级别")[0]
     assert first["措施"] == "产业帮扶" and first["名称"] == "全县 county"
     assert len(wb["措施落实"]._charts) == 1
-    exits = [r for r in wb["贫困村出列"].iter_rows(min_row=2, values_only=True)]
+    exits = table(wb["贫困村出列"], "乡镇")[1:]
     assert [(r[1], r[-2]) for r in exits] == [("桃花村", "否"), ("金盆村", "否")]
 
 
@@ -632,8 +632,7 @@ def test_household_card_shows_measures_planned_and_delivered(county, tmp_path):
     load(county, [rows[0], rows[2], record("2016-06-01", "H1", None, "产业帮扶", 内容="种桃")])
     path = tmp_path / "card.xlsx"
     ok(county, "report", "household", "H1", "-o", path)
-    sheet = load_workbook(path)["帮扶措施"]
-    got = list(sheet.iter_rows(values_only=True))
+    got = [tuple(r) for r in section(load_workbook(path)["户卡"], "帮扶措施")]
     assert got[0] == ("措施", "已计划", "已落实", "日期", "对象", "内容", "金额(元)", "经办干部")
     zhang = county.ids["张三"]
     masked = f"张三 {zhang[:6]}********{zhang[-4:]}"
@@ -654,9 +653,7 @@ def test_village_register_shows_the_exit_test(cli, tmp_path):
     def info(name, *args):
         path = tmp_path / f"{name}.xlsx"
         ok(cli, "report", "village", name, "-o", path, *args)
-        return {
-            r[0]: r[1] for r in load_workbook(path)["村情"].iter_rows(min_row=2, values_only=True)
-        }
+        return facts(load_workbook(path)["村情"])
 
     good = info("桃花村")  # the register's round is 2016
     assert (good["出列检验年度"], good["出列检验"], good["未达条件"]) == (2016, "达标 可出列", None)

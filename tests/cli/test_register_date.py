@@ -235,3 +235,33 @@ def test_the_flow_on_postgres_gives_every_household_its_category(cli, county):
     q4 = cli(*pg, "report", "--quarter", "2016Q4", "-f", "json", db=False)
     assert q4.exit_code == 0  # identified in Q3, so the Q4 report is not empty
     assert json.loads(q4.stdout)["notes"] == []
+
+
+def test_the_workbook_title_block_carries_the_notes_and_the_ledger_seal(cli, county, tmp_path):
+    from openpyxl import load_workbook
+
+    roster, villages, policy = county
+    ok(cli, "identify", roster, "--villages", villages, "--as-of", "2016-09-30")
+    ok(cli, "classify", "--as-of", "2017-01-10")
+    ok(
+        cli,
+        "fund",
+        "add",
+        "--channel",
+        "社会帮扶",
+        "--kind",
+        "到位",
+        "--amount",
+        "500",
+        "--date",
+        "2016-08-01",
+        "--doc",
+        "S1",
+    )
+    seal = json.loads(ok(cli, "fund", "verify", "--format", "json").stdout)["seal"]
+    out = tmp_path / "q3.xlsx"
+    ok(cli, "report", "--quarter", "2016Q3", "-o", out)
+    ws = load_workbook(out).worksheets[0]
+    top = [c for row in ws.iter_rows(max_row=12, values_only=True) for c in row if c]
+    assert any(str(c).startswith("本期报告未含 2016-09-30 之后的记录") for c in top), top
+    assert f"账本封印 ledger seal {seal}" in top

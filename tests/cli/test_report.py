@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from factories import household, person, small_county, write_xlsx
+from workbooks import facts, header_at, records, section, table, title_block
 
 AS_OF = "2016-09-30"  # identification day: the last day of 2016Q3
 CADRE_HEADERS = [
@@ -293,21 +294,24 @@ def test_csv_and_xlsx_agree_with_json(county, tmp_path):
         "贫困村出列",
     ]
     summary = wb["汇总"]
-    head = [c.value for c in summary[1]]
-    county_row = dict(zip(head, [c.value for c in summary[2]], strict=True))
+    top = header_at(summary, "级别")
+    county_row = records(summary, "级别")[0]
     assert (
         county_row["贫困户"] == 3
         and county_row["大病救助"] == 1
         and county_row["慰问金(元)"] == 500
     )
-    assert summary.freeze_panes == "A2" and summary.auto_filter.ref.startswith("A1:")
-    assert summary.cell(row=2, column=head.index("慰问金(元)") + 1).number_format == "#,##0.00"
+    assert summary.freeze_panes == f"A{top + 1}" and summary.auto_filter.ref.startswith(f"A{top}:")
+    head = table(summary, "级别")[0]
+    assert (
+        summary.cell(row=top + 1, column=head.index("慰问金(元)") + 1).number_format == "#,##0.00"
+    )
     assert (
         len(wb["分类施策"]._charts) == 1
         and len(wb["脱贫进度"]._charts) == 2
         and len(wb["资金"]._charts) == 1
     )
-    assert [r[1].value for r in wb["资金"].iter_rows(min_row=2, max_row=2)] == [100000]
+    assert table(wb["资金"], "渠道")[1][1] == 100000
 
 
 def test_xlsx_opens_in_libreoffice(county, tmp_path):
@@ -375,28 +379,23 @@ def test_household_card_masks_ids(county, tmp_path):
     path = tmp_path / "card.xlsx"
     ok(county, "report", "household", "H1", "-o", path)
     wb = load_workbook(path)
-    assert wb.sheetnames == [
-        "户卡",
-        "家庭成员",
-        "识别评议",
-        "帮扶计划",
-        "走访记录",
-        "资金",
-        "状态变化",
-        "帮扶措施",
-    ]
-    facts = {r[0]: r[1] for r in wb["户卡"].iter_rows(min_row=2, values_only=True)}
-    assert facts["户编号"] == "H1" and facts["状态"] == "已识别" and facts["帮扶类别"] == "大病救助"
-    assert facts["联系电话"] == "138****5678"
-    ids = [r[1] for r in wb["家庭成员"].iter_rows(min_row=2, values_only=True)]
+    assert wb.sheetnames == ["户卡"]  # one sheet, its sections one under another: it prints
+    card = wb["户卡"]
+    assert title_block(card, "项目")[0] == "建档立卡贫困户户卡"
+    info = facts(card)
+    assert info["户编号"] == "H1" and info["状态"] == "已识别" and info["帮扶类别"] == "大病救助"
+    assert info["联系电话"] == "138****5678"
+    captions = ["家庭成员", "识别评议", "帮扶计划", "帮扶措施", "走访记录", "资金", "状态变化"]
+    assert [r[0] for r in card.iter_rows(values_only=True) if r[0] in captions] == captions
+    ids = [r[1] for r in section(card, "家庭成员")[1:]]
     assert all(len(i) == 18 and i[6:14] == "********" for i in ids)
-    visits = list(wb["走访记录"].iter_rows(min_row=2, values_only=True))
-    assert visits[0][1:4] == ("王明", "慰问", 500)
-    events = list(wb["状态变化"].iter_rows(min_row=2, values_only=True))
+    visits = section(card, "走访记录")[1:]
+    assert visits[0][1:4] == ["王明", "慰问", 500]
+    events = section(card, "状态变化")[1:]
     assert [(e[0], e[1]) for e in events] == [(AS_OF, "识别为贫困户")]
     shown = tmp_path / "shown.xlsx"
     ok(county, "report", "household", "H1", "-o", shown, "--show-id")
-    full = [r[1] for r in load_workbook(shown)["家庭成员"].iter_rows(min_row=2, values_only=True)]
+    full = [r[1] for r in section(load_workbook(shown)["户卡"], "家庭成员")[1:]]
     assert {i for i in full} == {
         r[0]
         for r in county.sql(
@@ -410,16 +409,16 @@ def test_village_register_and_township_file(county, tmp_path):
     v = tmp_path / "v.xlsx"
     ok(county, "report", "village", "金盆村", "-o", v)
     wb = load_workbook(v)
-    info = {r[0]: r[1] for r in wb["村情"].iter_rows(min_row=2, values_only=True)}
+    info = facts(wb["村情"])
     assert info["在册贫困户"] == 2 and info["在册贫困人口"] == 3 and info["贫困村"] == "是"
-    register = list(wb["贫困户花名册"].iter_rows(min_row=2, values_only=True))
+    register = table(wb["贫困户花名册"], "乡镇")[1:]
     assert sorted(r[2] for r in register) == ["H3", "H6"]
     t = tmp_path / "t.xlsx"
     ok(county, "report", "township", "漳江镇", "-o", t)
     wb = load_workbook(t)
-    rows = {r[0]: r for r in wb["各村汇总"].iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: r for r in table(wb["各村汇总"], "村")[1:]}
     assert rows["桃花村"][4] == 1 and rows["枫树村"][4] == 0
-    assert [r[2] for r in wb["贫困户花名册"].iter_rows(min_row=2, values_only=True)] == ["H1"]
+    assert [r[2] for r in table(wb["贫困户花名册"], "乡镇")[1:]] == ["H1"]
     assert county("report", "village", "无此村", "-o", tmp_path / "x.xlsx").exit_code == 2
 
 
@@ -427,9 +426,8 @@ def test_township_file_shows_each_poor_village_exit_test_as_its_register_does(co
     t = tmp_path / "t.xlsx"
     ok(county, "report", "township", "漳江镇", "--year", "2016", "-o", t)
     sheet = load_workbook(t)["各村汇总"]
-    header = [c.value for c in sheet[1]]
+    header, *rows = table(sheet, "村")
     assert header[-2:] == ["2016年出列检验", "未达条件"]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert {r[2] for r in rows} == {"是", "否"}  # the fixture has both kinds in 漳江镇
     for r in rows:
         if r[2] == "否":
@@ -437,7 +435,7 @@ def test_township_file_shows_each_poor_village_exit_test_as_its_register_does(co
             continue
         v = tmp_path / f"{r[0]}.xlsx"
         ok(county, "report", "village", r[1], "--year", "2016", "-o", v)
-        info = {x[0]: x[1] for x in load_workbook(v)["村情"].iter_rows(min_row=2, values_only=True)}
+        info = facts(load_workbook(v)["村情"])
         assert r[-2] == info["出列检验"] and r[-2] in ("达标 可出列", "未达标")
         assert (r[-1] or "") == (info["未达条件"] or "")
 
@@ -452,11 +450,14 @@ def test_formula_text_comes_out_as_text(cli, tmp_path):
     ok(cli, "identify", roster, "--as-of", AS_OF)
     path = tmp_path / "card.xlsx"
     ok(cli, "report", "household", "F1", "-o", path)
-    cell = load_workbook(path)["家庭成员"]["A2"]
+    card = load_workbook(path)["户卡"]
+    top = next(c.row for c in card["A"] if c.value == "家庭成员") + 1  # the section's header
+    cell = card[f"A{top + 1}"]
     assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x","点我")'
     v = tmp_path / "v.xlsx"
     ok(cli, "report", "village", "桃花村", "-o", v)
-    assert load_workbook(v)["贫困户花名册"]["D2"].value.startswith("'=")
+    register = load_workbook(v)["贫困户花名册"]
+    assert register[f"D{header_at(register, '乡镇') + 1}"].value.startswith("'=")
 
 
 def test_past_quarter_is_judged_as_the_register_stood(county):
@@ -505,9 +506,10 @@ def test_household_card_money_shows_reversals_negative_and_in_date_order(county,
     )
     path = tmp_path / "card.xlsx"
     ok(county, "report", "household", "H1", "-o", path)
-    money = [r[1:5] for r in load_workbook(path)["资金"].iter_rows(min_row=2, values_only=True)]
-    assert money == [("S2", "社会帮扶", "拨付", 300), ("S3", "社会帮扶", "冲销", -100)]
-    members = [r[4] for r in load_workbook(path)["家庭成员"].iter_rows(min_row=2, values_only=True)]
+    card = load_workbook(path)["户卡"]
+    money = [r[1:5] for r in section(card, "资金")[1:]]
+    assert money == [["S2", "社会帮扶", "拨付", 300], ["S3", "社会帮扶", "冲销", -100]]
+    members = [r[4] for r in section(card, "家庭成员")[1:]]
     assert members[0] == "户主"
 
 

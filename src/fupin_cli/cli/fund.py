@@ -380,15 +380,17 @@ def notice_command(
         Path, typer.Option("--output", "-o", help="输出 / the .xlsx file to write.", dir_okay=False)
     ],
     year: YearOpt = None,
+    policy: PolicyOpt = None,
 ) -> None:
     """村级公告公示 / the village's public notice of its money and projects, as .xlsx."""
+    county = load_policy(policy).county
     db = open_db(ctx, existing=True)
     try:
         with db.reading() as conn:
             notice = job.village_notice(conn, village, year=year)
     finally:
         db.dispose()
-    path = job.write_notice(notice, output)
+    path = job.write_notice(notice, output, county=county)
     _say(
         ctx,
         f"{notice.village}: {len(notice.entries)} entries, {len(notice.projects)} projects → {path}",

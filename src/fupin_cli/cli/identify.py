@@ -92,7 +92,7 @@ def identify_command(
     if template is not None:
         if roster is not None or villages is not None:
             raise UsageError("--template writes an empty roster and imports nothing; give it alone")
-        write_template(template)
+        write_template(template, county=load_policy(policy).county)
         say.print(f"template written: {template}")
         return
     opts = job.IdentifyOptions(

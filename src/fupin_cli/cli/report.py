@@ -13,6 +13,7 @@ from fupin_cli.cli.options import PolicyOpt, ShowIdOpt, open_db, state
 from fupin_cli.core.periods import PeriodError, parse_period
 from fupin_cli.db.ledger_seal import current_seal
 from fupin_cli.errors import EXIT_DATA, UsageError
+from fupin_cli.io.document import county_heading, quarter_label
 from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
 from fupin_cli.reports import files, render
@@ -26,6 +27,11 @@ class ReportFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
+
+
+class MoneyUnit(StrEnum):
+    yuan = "元"
+    wan = "万元"
 
 
 class Level(StrEnum):
@@ -73,6 +79,10 @@ def report_command(
     ] = None,
     output: OutOpt = None,
     policy: PolicyOpt = None,
+    unit: Annotated[
+        MoneyUnit,
+        typer.Option("--unit", help="xlsx 金额单位 / the xlsx money tables' unit: 元 or 万元."),
+    ] = MoneyUnit.yuan,
 ) -> None:
     """季度报告 / the quarterly (--quarter 2016Q3) or yearly (--year 2016) report."""
     if ctx.invoked_subcommand is not None:
@@ -111,7 +121,18 @@ def report_command(
     tables = all_tables(report, level.value) if fmt is not ReportFormat.json else []
     if fmt is ReportFormat.xlsx:
         assert output is not None
-        render.to_xlsx(tables, output, heading)
+        title = "精准扶贫季度报告" if period.quarter is not None else "精准扶贫年度报告"
+        when = quarter_label(period.label, period.start, period.end)
+        if notes.interim:
+            when += f" {notes.interim_label}"
+        doc = county_heading(pol.county, title, period=when)
+        render.to_xlsx(
+            tables,
+            output,
+            doc,
+            unit=unit.value,
+            notes=[*notes.lines(), f"账本封印 ledger seal {seal}"],
+        )
     elif fmt is ReportFormat.table:
         render.to_terminal(tables, heading)
     else:
@@ -183,12 +204,16 @@ def household_card(
     household_no: Annotated[str, typer.Argument(help="户编号 / household number.")],
     output: OutOpt = None,
     show_id: ShowIdOpt = False,
+    policy: PolicyOpt = None,
 ) -> None:
     """户卡 / the household card: members, assessment, plan, cadre, visits, money, history."""
+    county = load_policy(policy).county
     _write(
         ctx,
         output,
-        lambda conn, path: files.household_card(conn, household_no, path, show_id=show_id),
+        lambda conn, path: files.household_card(
+            conn, household_no, path, show_id=show_id, county=county
+        ),
     )
 
 

@@ -134,6 +134,7 @@ class Policy:
     exit_targets: Mapping[int, int]  # year -> people
     village_exit: VillageExitPolicy
     synonyms: Mapping[str, str]  # a clerk's name -> the 帮扶类别 or 帮扶措施 label it means
+    county: str = ""  # the county's name on every document's title block; "" when not set
 
     def income_line_fen(self, year: int) -> int:
         try:
@@ -291,6 +292,9 @@ class _Reader:
 def _build(r: _Reader) -> Policy:
     head = r.table("policy")
     name, version = head.text("name"), head.text("version")
+    county = head.raw("county")
+    if not isinstance(county, str):
+        raise head.fail("county", 'must be text, the county\'s name ("" when not set)')
     head.done()
 
     income_lines = r.year_map("income_lines", lambda s, k: s.money(k))
@@ -377,6 +381,7 @@ def _build(r: _Reader) -> Policy:
         exit_targets=exit_targets,
         village_exit=village_exit,
         synonyms=synonyms,
+        county=county.strip(),
     )
 
 

@@ -1,9 +1,11 @@
-"""Writing workbooks people open: Chinese headers, frozen header row, filters, widths, guards."""
+"""Writing workbooks people open: a title block, Chinese headers, frozen header row, filters,
+widths, guards, a page set up to print."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -15,9 +17,12 @@ if TYPE_CHECKING:  # openpyxl is imported when a workbook is written, not at eve
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from fupin_cli.io.document import Heading
+
 TEXT_FORMAT = "@"
 MONEY_FORMAT = "#,##0.00"
 INT_FORMAT = "#,##0"
+YEAR_FORMAT = "0"  # 2016, not 2,016
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -90,6 +95,12 @@ def new_workbook() -> Workbook:
     return wb
 
 
+def _header_width(header: str) -> int:
+    """A long header wraps onto two lines rather than widening a column of short numbers."""
+    width = display_width(header)
+    return width if width <= 6 else max(6, (width + 1) // 2 + 1)
+
+
 def write_table(
     wb: Workbook,
     title: str,
@@ -97,37 +108,163 @@ def write_table(
     rows: Iterable[Sequence[Any]],
     *,
     formats: dict[int, str] | None = None,
-    max_width: int = 50,
+    max_width: int = 40,
+    heading: Heading | None = None,
 ) -> Worksheet:
-    """One sheet: a bold frozen header row with a filter, guarded cells, fitted widths.
+    """One sheet: ``heading``'s title block, then a bold frozen header row with a filter,
+    guarded cells, fitted widths (text wider than ``max_width`` wraps), and the page set up to
+    print (``io.document.set_page``).
 
     ``formats`` maps a column index to a number format (``MONEY_FORMAT``, ``TEXT_FORMAT``…).
     """
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
-    ws = wb.create_sheet(title=title[:31])
-    ws.append([guard(h) for h in headers])
-    for cell in ws[1]:
-        cell.font, cell.fill = header_style()
-    widths = [display_width(h) for h in headers]
+    from fupin_cli.io.document import Heading, set_page, write_heading
+
+    heading = heading or Heading(title)
     formats = formats or {}
-    for r, row in enumerate(rows, start=2):
+    body = [[guard(v) for v in row] for row in rows]
+    widths = [_header_width(h) for h in headers]
+    for row in body:
+        for c, value in enumerate(row[: len(widths)]):
+            widths[c] = max(widths[c], display_width(value))
+    widths = [min(max_width, max(6, w + 2)) for w in widths]
+    ws = wb.create_sheet(title=title[:31])
+    top = write_heading(ws, heading, widths)
+    for c, h in enumerate(headers, start=1):
+        cell = ws.cell(row=top, column=c, value=guard(h))
+        cell.font, cell.fill = header_style()
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    _fit_height(ws, top, list(headers), widths)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top_aligned = Alignment(vertical="top")
+    for r, row in enumerate(body, start=top + 1):
+        wrapped = False
         for c, value in enumerate(row):
-            value = guard(value)
             cell = ws.cell(row=r, column=c + 1, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
+                if c < len(widths) and display_width(value) > widths[c] - 2:
+                    cell.alignment, wrapped = wrap, True
             fmt = formats.get(c)
             if fmt:
                 cell.number_format = fmt
             elif isinstance(value, (date, datetime)):
                 cell.number_format = DATE_FORMAT
-            if c < len(widths):
-                widths[c] = max(widths[c], display_width(value))
+        if wrapped:  # a row of several lines: every cell of it reads from the top
+            _fit_height(ws, r, row, widths)
+            for c in range(len(row)):
+                cell = ws.cell(row=r, column=c + 1)
+                if not cell.alignment.wrap_text:
+                    cell.alignment = top_aligned
     for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(max_width, max(8, width + 2))
-    ws.freeze_panes = "A2"
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = f"A{top + 1}"
     if headers:
-        last = max(ws.max_row, 1)
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
+        last = max(ws.max_row, top)
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{last}"
+    set_page(ws, heading.title, header_row=top, widths=widths)
+    return ws
+
+
+def _fit_height(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[int]) -> None:
+    """Make ``row`` as tall as its wrapped text needs: spreadsheets do not grow a row to its
+    text when the file does not say how tall it is (LibreOffice keeps one line)."""
+    lines = max(
+        (-(-display_width(v) // max(w - 2, 1)) for v, w in zip(values, widths, strict=False)),
+        default=1,
+    )
+    if lines > 1:
+        ws.row_dimensions[row].height = 15 * lines
+
+
+def header_row(ws: Worksheet) -> int:
+    """The row of a ``write_table`` sheet's header (below its title block)."""
+    return int(str(ws.freeze_panes)[1:]) - 1
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a sheet that holds several tables (a household card): a caption, its own
+    header row, its rows; ``formats`` as in ``write_table``."""
+
+    caption: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    formats: dict[int, str] = field(default_factory=dict)
+    empty: str = "无"  # the row shown when there are none
+    flush_left: bool = False  # label-value pairs: a number sits by its label, not far right
+
+
+def pairs(items: Sequence[tuple[str, Any]], per_row: int = 2) -> Section:
+    """Label-value facts laid ``per_row`` pairs to a row (项目 内容 项目 内容), for a card."""
+    rows = []
+    for i in range(0, len(items), per_row):
+        row: list[Any] = []
+        for label, value in items[i : i + per_row]:
+            row += [label, value]
+        rows.append(row)
+    return Section("", ["项目", "内容"] * per_row, rows, flush_left=True)
+
+
+def write_sections(
+    wb: Workbook,
+    title: str,
+    sections: Sequence[Section],
+    *,
+    heading: Heading,
+    max_width: int = 24,
+    landscape: bool | None = None,
+) -> Worksheet:
+    """One sheet holding ``sections`` one under another, each under its caption with its own
+    header row, columns as wide as the widest of them (longer text wraps), the page set up to
+    print like a ``write_table`` sheet."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    from fupin_cli.io.document import set_page, write_heading
+
+    bodies = [[[guard(v) for v in row] for row in s.rows] for s in sections]
+    span = max(len(s.headers) for s in sections)
+    widths = [6] * span
+    for s, body in zip(sections, bodies, strict=True):
+        for c, h in enumerate(s.headers):
+            widths[c] = max(widths[c], _header_width(h) + 2)
+        for row in body:
+            for c, value in enumerate(row):
+                widths[c] = max(widths[c], min(max_width, display_width(value) + 2))
+    ws = wb.create_sheet(title=title[:31])
+    r = write_heading(ws, heading, widths)
+    for s, body in zip(sections, bodies, strict=True):
+        wrap = Alignment(
+            wrap_text=True, vertical="top", horizontal="left" if s.flush_left else None
+        )
+        if s.caption:
+            cell = ws.cell(row=r, column=1, value=guard(s.caption))
+            cell.font = Font(bold=True, size=12)
+            r += 1
+        for c, h in enumerate(s.headers, start=1):
+            cell = ws.cell(row=r, column=c, value=guard(h))
+            cell.font, cell.fill = header_style()
+            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        _fit_height(ws, r, list(s.headers), widths)
+        r += 1
+        for row in body or [[s.empty]]:
+            for c, value in enumerate(row):
+                cell = ws.cell(row=r, column=c + 1, value=value)
+                cell.alignment = wrap  # a row of several lines reads from its top
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                fmt = s.formats.get(c)
+                if fmt:
+                    cell.number_format = fmt
+                elif isinstance(value, (date, datetime)):
+                    cell.number_format = DATE_FORMAT
+            _fit_height(ws, r, row, widths)
+            r += 1
+        r += 1  # a blank row between sections
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    set_page(ws, heading.title, header_row=None, widths=widths, landscape=landscape)
     return ws

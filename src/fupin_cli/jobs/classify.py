@@ -56,7 +56,15 @@ from fupin_cli.db.models import Cadre, Household, Pairing, Person, Township, Vil
 from fupin_cli.db.models import Classification as ClassificationRow
 from fupin_cli.db.status import register_date
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, save_workbook, write_table
+from fupin_cli.io.document import county_heading
+from fupin_cli.io.xlsx import (
+    TEXT_FORMAT,
+    Section,
+    new_workbook,
+    pairs,
+    save_workbook,
+    write_sections,
+)
 
 _household = Household.__table__  # type: ignore[attr-defined]
 _person = Person.__table__  # type: ignore[attr-defined]
@@ -597,11 +605,7 @@ def _write_plan(
     def yn(value: bool | None) -> str:
         return "是" if value else ("" if value is None else "否")
 
-    wb = new_workbook()
-    write_table(
-        wb,
-        "一户一策",
-        ["项目 item", "内容 value"],
+    facts = pairs(
         [
             ("户编号 household no", f.household_no),
             ("乡镇/村 township/village", one.village),
@@ -623,8 +627,7 @@ def _write_plan(
             ("政策版本 policy version", policy.version),
         ],
     )
-    write_table(
-        wb,
+    members = Section(
         "家庭成员",
         [
             "姓名 name",
@@ -655,8 +658,7 @@ def _write_plan(
         ],
         formats={1: TEXT_FORMAT},
     )
-    write_table(
-        wb,
+    reasons = Section(
         "帮扶措施",
         ["类型 kind", "项目 item", "规则 rule", "依据 reason"],
         [
@@ -668,6 +670,14 @@ def _write_plan(
             )
             for i, r in enumerate(c.reasons)
         ],
-        max_width=80,
     )
+    wb = new_workbook()
+    heading = county_heading(
+        policy.county,
+        "贫困户一户一策帮扶计划",
+        one.village,
+        f"户主 {one.head_name or ''}（户编号 {f.household_no}）",
+        period=f"基准日期 {as_of.isoformat()}",
+    )
+    write_sections(wb, "一户一策", [facts, members, reasons], heading=heading, max_width=30)
     save_workbook(wb, output)

@@ -384,8 +384,9 @@ def village_notice(conn: Connection, village: str, *, year: int | None) -> Notic
     )
 
 
-def write_notice(notice: Notice, path: Path) -> Path:
+def write_notice(notice: Notice, path: Path, *, county: str = "") -> Path:
     """The notice as a workbook: 资金公示 (every entry), 项目 and 汇总; amounts in yuan."""
+    from fupin_cli.io.document import county_heading
     from fupin_cli.io.xlsx import MONEY_FORMAT, new_workbook, save_workbook, write_table
 
     path = Path(path)
@@ -397,6 +398,13 @@ def write_notice(notice: Notice, path: Path) -> Path:
     def yuan(fen: int) -> float:
         return fen / 100
 
+    period = f"{notice.year}年度" if notice.year else "历年"
+
+    def heading(part: str):
+        return county_heading(
+            county, f"扶贫资金公告公示·{part}", notice.village, period=period, unit="元"
+        )
+
     wb = new_workbook()
     write_table(
         wb,
@@ -404,6 +412,7 @@ def write_notice(notice: Notice, path: Path) -> Path:
         NOTICE_ENTRY_HEADERS,
         ([*r[:4], yuan(r[4]), *r[5:]] for r in notice.entries),
         formats={4: MONEY_FORMAT},
+        heading=heading("资金"),
     )
     write_table(
         wb,
@@ -411,6 +420,7 @@ def write_notice(notice: Notice, path: Path) -> Path:
         NOTICE_PROJECT_HEADERS,
         ([*r[:5], yuan(r[5])] for r in notice.projects),
         formats={5: MONEY_FORMAT},
+        heading=heading("项目"),
     )
     write_table(
         wb,
@@ -418,6 +428,7 @@ def write_notice(notice: Notice, path: Path) -> Path:
         NOTICE_SUMMARY_HEADERS,
         ([r[0], *(yuan(v) for v in r[1:])] for r in notice.summary),
         formats={i: MONEY_FORMAT for i in range(1, 5)},
+        heading=heading("汇总"),
     )
     wb.properties.title = f"{notice.village} 扶贫资金公告公示" + (
         f" {notice.year}" if notice.year else ""

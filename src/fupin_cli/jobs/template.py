@@ -15,7 +15,8 @@ from fupin_cli.core.codes import (
     WorkStatus,
 )
 from fupin_cli.errors import UsageError
-from fupin_cli.io.xlsx import TEXT_FORMAT, new_workbook, save_workbook, write_table
+from fupin_cli.io.document import county_heading
+from fupin_cli.io.xlsx import TEXT_FORMAT, header_row, new_workbook, save_workbook, write_table
 from fupin_cli.jobs.roster import FLAGS, SPEC
 
 TEMPLATE_ROWS = 1000
@@ -48,7 +49,7 @@ NOTES = {
 }
 
 
-def write_template(path: Path) -> Path:
+def write_template(path: Path, *, county: str = "") -> Path:
     if path.suffix.lower() != ".xlsx":
         raise UsageError(
             f"--template {path}: the template is an .xlsx file; give a name ending in .xlsx"
@@ -58,12 +59,16 @@ def write_template(path: Path) -> Path:
 
     wb = new_workbook()
     headers = [f.header for f in SPEC.fields]
-    ws = write_table(wb, "花名册", headers, [])
+    heading = county_heading(
+        county, "建档立卡贫困户识别花名册", "____乡镇 ____村", period="填报日期：____年__月__日"
+    ).but(unit="元、人")
+    ws = write_table(wb, "花名册", headers, [], heading=heading)
+    top = header_row(ws)
     for i, f in enumerate(SPEC.fields, start=1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 8, 12)
         if f.key in TEXT_COLUMNS:
-            for r in range(2, TEMPLATE_ROWS + 2):
+            for r in range(top + 1, top + TEMPLATE_ROWS + 1):
                 ws.cell(row=r, column=i).number_format = TEXT_FORMAT
         choices = (
             [m.value for m in CODED[f.key]]
@@ -81,7 +86,7 @@ def write_template(path: Path) -> Path:
                 errorTitle=f.header,
                 error="请从下拉列表中选择",
             )
-            dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            dv.add(f"{letter}{top + 1}:{letter}{top + TEMPLATE_ROWS}")
             ws.add_data_validation(dv)
     ws.auto_filter.ref = None
     rows = []
@@ -108,6 +113,8 @@ def write_template(path: Path) -> Path:
             "也认可的列名 also accepted",
         ],
         rows,
-        max_width=80,
+        heading=heading.but(
+            title=f"{county}建档立卡贫困户识别花名册·填表说明", scope="", period=""
+        ),
     )
     return save_workbook(wb, path, "--template")

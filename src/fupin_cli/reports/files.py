@@ -25,12 +25,18 @@ from fupin_cli.core.village_exit import ExitTest, VillageFacts, exit_test
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.status import register_date
 from fupin_cli.errors import UsageError
+from fupin_cli.io.document import county_heading
 from fupin_cli.io.xlsx import (
     MONEY_FORMAT,
     PERCENT_FORMAT,
     TEXT_FORMAT,
+    YEAR_FORMAT,
+    Section,
+    header_row,
     new_workbook,
+    pairs,
     save_workbook,
+    write_sections,
     write_table,
 )
 from fupin_cli.jobs.villages import SERVICE_COLUMNS
@@ -87,8 +93,10 @@ def _rows(conn: Connection, sql: str, **params: Any) -> list[tuple]:
 
 
 def household_card(
-    conn: Connection, household_no: str, path: Path, *, show_id: bool = False
+    conn: Connection, household_no: str, path: Path, *, show_id: bool = False, county: str = ""
 ) -> Path:
+    """户卡: the household's facts, members, assessments, plans, measures, visits, money and
+    history, one section under another on one sheet that prints on two A4 pages."""
     found = (
         conn.execute(
             text(
@@ -120,7 +128,6 @@ def household_card(
         {"h": hid},
     ).first()
 
-    wb = new_workbook()
     facts = [
         ("户编号", h["household_no"]),
         ("乡镇", h["township"]),
@@ -145,7 +152,7 @@ def household_card(
         ("帮扶责任人", cadre[0] if cadre else "未结对"),
         ("责任人电话", phones(cadre[1]) if cadre else ""),
     ]
-    write_table(wb, "户卡", ["项目", "内容"], [list(f) for f in facts])
+    sections = [pairs(facts)]
 
     members = _rows(
         conn,
@@ -157,24 +164,25 @@ def household_card(
         ),
         h=hid,
     )
-    write_table(
-        wb,
-        "家庭成员",
-        [
-            "姓名",
-            "身份证号",
-            "性别",
-            "出生日期",
-            "与户主关系",
-            "文化程度",
-            "在校生状况",
-            "健康状况",
-            "劳动技能",
-            "务工状况",
-            "结对干部(学生)",
-        ],
-        [[m[0], ids(m[1]), *m[2:10], m[10] or ""] for m in sorted(members, key=_by_relation)],
-        formats={1: TEXT_FORMAT},
+    sections.append(
+        Section(
+            "家庭成员",
+            [
+                "姓名",
+                "身份证号",
+                "性别",
+                "出生日期",
+                "与户主关系",
+                "文化程度",
+                "在校生状况",
+                "健康状况",
+                "劳动技能",
+                "务工状况",
+                "结对干部(学生)",
+            ],
+            [[m[0], ids(m[1]), *m[2:10], m[10] or ""] for m in sorted(members, key=_by_relation)],
+            formats={1: TEXT_FORMAT},
+        )
     )
 
     assessments = _rows(
@@ -186,41 +194,41 @@ def household_card(
         ),
         h=hid,
     )
-    write_table(
-        wb,
-        "识别评议",
-        [
-            "评议日期",
-            "政策版本",
-            "住房条件",
-            "生产资料",
-            "劳动能力",
-            "教育程度",
-            "健康状况",
-            "综合得分",
-            "人均纯收入(元)",
-            "贫困线(元)",
-            "结论",
-            "主要致贫原因",
-            "其他致贫原因",
-            "否决",
-            "理由",
-        ],
-        [
+    sections.append(
+        Section(
+            "识别评议",
             [
-                *a[:8],
-                _yuan(a[8]),
-                _yuan(a[9]),
-                Decision.parse(a[10]).value,
-                a[11],
-                _list(a[12]),
-                _list(a[13]),
-                "；".join(json.loads(a[14])),
-            ]
-            for a in assessments
-        ],
-        formats={8: MONEY_FORMAT, 9: MONEY_FORMAT},
-        max_width=80,
+                "评议日期",
+                "政策版本",
+                "住房条件",
+                "生产资料",
+                "劳动能力",
+                "教育程度",
+                "健康状况",
+                "综合得分",
+                "人均纯收入(元)",
+                "贫困线(元)",
+                "结论",
+                "主要致贫原因",
+                "其他致贫原因",
+                "否决",
+                "理由",
+            ],
+            [
+                [
+                    *a[:8],
+                    _yuan(a[8]),
+                    _yuan(a[9]),
+                    Decision.parse(a[10]).value,
+                    a[11],
+                    _list(a[12]),
+                    _list(a[13]),
+                    "；".join(json.loads(a[14])),
+                ]
+                for a in assessments
+            ],
+            formats={8: MONEY_FORMAT, 9: MONEY_FORMAT},
+        )
     )
 
     plans = _rows(
@@ -229,12 +237,12 @@ def household_card(
         "WHERE household_id = :h ORDER BY id",
         h=hid,
     )
-    write_table(
-        wb,
-        "帮扶计划",
-        ["日期", "帮扶类别", "帮扶措施", "依据", "政策版本"],
-        [[p[0], p[1], _list(p[2]), _reasons(p[3]), p[4]] for p in plans],
-        max_width=80,
+    sections.append(
+        Section(
+            "帮扶计划",
+            ["日期", "帮扶类别", "帮扶措施", "依据", "政策版本"],
+            [[p[0], p[1], _list(p[2]), _reasons(p[3]), p[4]] for p in plans],
+        )
     )
 
     visits = _rows(
@@ -245,12 +253,13 @@ def household_card(
         ),
         h=hid,
     )
-    write_table(
-        wb,
-        "走访记录",
-        ["日期", "干部", "类型", "慰问金(元)", "物资折价(元)", "办实事", "问题", "是否解决"],
-        [[v[0], v[1], v[2], _yuan(v[3]), _yuan(v[4]), v[5], v[6], _yes(v[7])] for v in visits],
-        formats={3: MONEY_FORMAT, 4: MONEY_FORMAT},
+    sections.append(
+        Section(
+            "走访记录",
+            ["日期", "干部", "类型", "慰问金(元)", "物资折价(元)", "办实事", "问题", "是否解决"],
+            [[v[0], v[1], v[2], _yuan(v[3]), _yuan(v[4]), v[5], v[6], _yes(v[7])] for v in visits],
+            formats={3: MONEY_FORMAT, 4: MONEY_FORMAT},
+        )
     )
 
     money = _rows(
@@ -290,12 +299,13 @@ def household_card(
         for ln in loans
     ]
     rows.sort(key=lambda r: str(r[0]))
-    write_table(
-        wb,
-        "资金",
-        ["日期", "文号", "渠道", "类型", "金额(元)", "用途"],
-        rows,
-        formats={4: MONEY_FORMAT},
+    sections.append(
+        Section(
+            "资金",
+            ["日期", "文号", "渠道", "类型", "金额(元)", "用途"],
+            rows,
+            formats={4: MONEY_FORMAT},
+        )
     )
 
     events = _rows(
@@ -304,19 +314,28 @@ def household_card(
         "WHERE household_id = :h ORDER BY date, id",
         h=hid,
     )
-    write_table(
-        wb,
-        "状态变化",
-        ["日期", "事件", "原状态", "新状态", "原因"],
-        [[e[0], EVENT_LABELS.get(e[1], e[1]), e[2], e[3], e[4]] for e in events],
-        max_width=80,
+    sections.append(
+        Section(
+            "状态变化",
+            ["日期", "事件", "原状态", "新状态", "原因"],
+            [[e[0], EVENT_LABELS.get(e[1], e[1]), e[2], e[3], e[4]] for e in events],
+        )
     )
 
-    _measures_sheet(wb, conn, hid, plan, ids)
+    sections.insert(4, _measures_section(conn, hid, plan, ids))
+    wb = new_workbook()
+    heading = county_heading(
+        county,
+        "建档立卡贫困户户卡",
+        h["township"],
+        h["village"],
+        f"户主 {h['head_name']}（户编号 {h['household_no']}）",
+    )
+    write_sections(wb, "户卡", sections, heading=heading, landscape=True)
     return _save(wb, path)
 
 
-def _measures_sheet(wb, conn: Connection, hid: int, plan, ids) -> None:
+def _measures_section(conn: Connection, hid: int, plan, ids) -> Section:
     """帮扶措施: every measure the current plan holds or a record shows — planned?, delivered? —
     then its records (one row each); a planned measure with no record gets one row of its own."""
     planned = set((plan[0], *json.loads(plan[1] or "[]"))) if plan else set()
@@ -341,8 +360,7 @@ def _measures_sheet(wb, conn: Connection, hid: int, plan, ids) -> None:
             else:
                 who = f"{r[2] or ''} {ids(r[3])}".strip() if r[3] else "全户"
                 rows.append([*head, r[1], who, r[4], _yuan(r[5]), r[6] or ""])
-    write_table(
-        wb,
+    return Section(
         "帮扶措施",
         ["措施", "已计划", "已落实", "日期", "对象", "内容", "金额(元)", "经办干部"],
         rows,
@@ -476,12 +494,22 @@ def village_register(
         ["未结对户", c["unpaired"]],
         *_exit_rows(info, c["persons"], year or register_year(conn), policy),
     ]
-    sheet = write_table(wb, "村情", ["项目", "内容"], summary, max_width=80)
-    for label, value in sheet.iter_rows(min_row=2, max_col=2):
-        if label.value == "贫困发生率":
-            value.number_format = PERCENT_FORMAT
+    date_line = f"截至 {dt.date.today().isoformat()}；出列检验 {year or register_year(conn)}年度"
+    heading = county_heading(policy.county, "贫困村村情", township, name, period=date_line)
+    sheet = write_table(wb, "村情", ["项目", "内容"], summary, max_width=60, heading=heading)
+    formats = {"贫困发生率": PERCENT_FORMAT, "村集体经济收入(元)": MONEY_FORMAT}
+    formats |= {"村集体经济收入年度": YEAR_FORMAT, "出列检验年度": YEAR_FORMAT}
+    for label, value in sheet.iter_rows(min_row=header_row(sheet) + 1, max_col=2):
+        if label.value in formats:
+            value.number_format = formats[label.value]
+    heading = county_heading(policy.county, "建档立卡贫困户花名册", township, name)
     write_table(
-        wb, "贫困户花名册", REGISTER_HEADERS, rows, formats={11: MONEY_FORMAT, 13: TEXT_FORMAT}
+        wb,
+        "贫困户花名册",
+        REGISTER_HEADERS,
+        rows,
+        formats={11: MONEY_FORMAT, 13: TEXT_FORMAT},
+        heading=heading.but(unit="元", period=f"截至 {dt.date.today().isoformat()}"),
     )
     return _save(wb, path)
 
@@ -588,9 +616,22 @@ def township_file(
         ],
         summary,
         formats={6: PERCENT_FORMAT},
-        max_width=80,
+        heading=county_heading(
+            policy.county, "乡镇各村汇总", name, period=f"出列检验 {year}年度"
+        ).but(unit="户、人"),
     )
     write_table(
-        wb, "贫困户花名册", REGISTER_HEADERS, rows, formats={11: MONEY_FORMAT, 13: TEXT_FORMAT}
+        wb,
+        "贫困户花名册",
+        REGISTER_HEADERS,
+        rows,
+        formats={11: MONEY_FORMAT, 13: TEXT_FORMAT},
+        heading=county_heading(
+            policy.county,
+            "建档立卡贫困户花名册",
+            name,
+            period=f"截至 {dt.date.today().isoformat()}",
+            unit="元",
+        ),
     )
     return _save(wb, path)

@@ -7,7 +7,7 @@ xlsx writer which number format a column takes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fupin_cli.core.codes import Category, Channel
@@ -17,7 +17,7 @@ from fupin_cli.reports.quarterly import Report, Stats
 
 GAP_LABELS = {rule.value: rule.label for rule in GapRule}
 
-YUAN, INT, RATE, TEXT = "yuan", "int", "rate", "text"
+YUAN, INT, RATE, TEXT, YEAR = "yuan", "int", "rate", "text", "year"
 
 
 @dataclass
@@ -26,6 +26,11 @@ class Table:
     title: str
     columns: list[tuple[str, str]]  # (header, kind)
     rows: list[list[Any]]
+    # (row, column) -> kind, where one cell differs from its column (a count among amounts)
+    cells: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def kind(self, row: int, column: int) -> str:
+        return self.cells.get((row, column), self.columns[column][1])
 
     @property
     def headers(self) -> list[str]:
@@ -151,8 +156,8 @@ def exits(report: Report) -> Table:
         for t in report.townships
     ]
     target = report.exit_target
-    rows.append(["全县年度 county, year to date", None, report.exited_persons_year, None, None])
-    rows.append(["年度目标 exit target", None, target, None, None])
+    rows.append(["全县本年累计", None, report.exited_persons_year, None, None])
+    rows.append(["年度脱贫目标", None, target, None, None])
     cols = [("乡镇", TEXT), ("脱贫户", INT), ("脱贫人数", INT), ("预脱贫户", INT), ("返贫户", INT)]
     return Table("exits", "脱贫进度", cols, rows)
 
@@ -235,21 +240,38 @@ def village_funds(report: Report) -> Table:
     return Table("village_funds", "村资金", cols, rows)
 
 
+OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
 def rules(report: Report) -> Table:
-    cols = [("规则", TEXT), ("对象", TEXT), ("实际", TEXT), ("标准", TEXT), ("达标", TEXT)]
-    rows = []
-    for r in report.rules:
-        show = (lambda x: f"{x / 100:,.2f} 元") if r["unit"] == "fen" else str
+    """Each county money rule: its figure and its threshold as numbers, in 元 where the rule is
+    about money (a count, 一事一议 projects, where it is not: 单位 says which)."""
+    cols = [
+        ("规则", TEXT),
+        ("对象", TEXT),
+        ("实际", YUAN),
+        ("条件", TEXT),
+        ("标准", YUAN),
+        ("单位", TEXT),
+        ("达标", TEXT),
+    ]
+    rows, cells = [], {}
+    for i, r in enumerate(report.rules):
+        money = r["unit"] == "fen"
+        if not money:
+            cells[(i, 2)] = cells[(i, 4)] = INT
         rows.append(
             [
                 r["title"],
-                r["subject"],
-                show(r["value"]),
-                f"{r['op']} {show(r['threshold'])}",
+                "全县" if r["subject"] == "county" else r["subject"],
+                _yuan(r["value"]) if money else r["value"],
+                OPS.get(r["op"], r["op"]),
+                _yuan(r["threshold"]) if money else r["threshold"],
+                "元" if money else "个",
                 "是" if r["ok"] else "否",
             ]
         )
-    return Table("rules", "资金规则", cols, rows)
+    return Table("rules", "资金规则", cols, rows, cells)
 
 
 def gaps(report: Report) -> Table:
@@ -257,7 +279,6 @@ def gaps(report: Report) -> Table:
     ``fupin assign check --as-of END``)."""
     cols = [
         ("问题", TEXT),
-        ("说明", TEXT),
         ("乡镇", TEXT),
         ("村", TEXT),
         ("村代码", TEXT),
@@ -265,8 +286,7 @@ def gaps(report: Report) -> Table:
     ]
     rows = [
         [
-            g["rule"],
-            GAP_LABELS.get(g["rule"], ""),
+            GAP_LABELS.get(g["rule"], g["rule"]),
             g["township"],
             g["village"],
             g["village_code"] or "",
@@ -367,7 +387,7 @@ def village_exit(report: Report) -> Table:
         ("农业人口", INT),
         ("贫困发生率", RATE),
         ("村集体经济收入(元)", YUAN),
-        ("收入年度", INT),
+        ("收入年度", YEAR),
         *((service, TEXT) for service in report.services),
         ("可出列", TEXT),
         ("未达条件", TEXT),
