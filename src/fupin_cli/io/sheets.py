@@ -14,6 +14,7 @@ import csv
 import io
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -172,6 +173,7 @@ def open_table(
 def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
     import python_calamine as cal
 
+    _guard(path, None)  # before python-calamine reads the shared strings
     try:
         wb = cal.CalamineWorkbook.from_path(str(path))
     except cal.PasswordError:
@@ -213,18 +215,50 @@ def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], in
     pieces = open_pieces(path, name) if path.suffix.lower() in (".xlsx", ".xlsm") else None
     if pieces is not None:
         return pieces.rows, pieces.last_row, False
+    _guard(path, name)
     try:
         sheet = wb.get_sheet_by_name(name)
-        rows = sheet.iter_rows()
     except Exception as exc:
         raise InputError(
             f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
         ) from None
+    return _sheet_read(sheet, f"{path.name}, sheet {name}"), sheet.total_height, True
+
+
+def _sheet_read(sheet: Any, where: str) -> Iterator[list[Any]]:
+    """A sheet python-calamine has read: its rows from its first, columns counted from A."""
+    rows = sheet.iter_rows()
     left = sheet.start[1] if sheet.start else 0
     if left:  # iter_rows counts columns from the first holding a value; we count from A
         pad = [""] * left
         rows = (pad + row for row in rows)
-    return _cells_read(rows, f"{path.name}, sheet {name}", sheet), sheet.total_height, True
+    return _cells_read(rows, where, sheet)
+
+
+def _guard(path: Path, sheet: str | None) -> None:
+    """An .xlsx whose parts inflate past the limits, or (``sheet``, read whole) whose extent is
+    beyond a roster's, is refused before python-calamine reads it (``xlsx_guard``)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    from fupin_cli.io.xlsx_guard import check_sheet, check_workbook
+    from fupin_cli.io.xlsx_parts import sheet_member
+    from fupin_cli.policyfile import input_limits
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):  # not a zip: python-calamine says what it is
+        return
+    with zf:
+        try:
+            if sheet is None:
+                check_workbook(zf, input_limits(), path.name)
+            elif member := sheet_member(zf, sheet):
+                check_sheet(zf, member, input_limits(), f"{path.name}, sheet {sheet}")
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+            raise InputError(
+                f"{path.name}: cannot be read as a spreadsheet ({_first_line(exc)}); "
+                "open it in Excel and save it again as .xlsx"
+            ) from None
 
 
 def _check_formulas(path: Path, name: str) -> None:
