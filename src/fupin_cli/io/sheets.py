@@ -151,6 +151,10 @@ def open_table(
         raise InputError(f"{path}: file not found; check the path")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a spreadsheet")
+    if not path.is_file():  # a pipe never ends, a device (/dev/zero) never does either
+        raise InputError(
+            f"{path}: not a regular file (a pipe or a device); save the data to a file"
+        )
     suffix = path.suffix.lower()
     if suffix == ".csv":
         if sheet:
@@ -304,6 +308,14 @@ def cell_error(where: str, sheet: Any, exc: BaseException) -> InputError:
 
 
 def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
+    from fupin_cli.policyfile import input_limits
+
+    limit = input_limits().max_part_bytes
+    if path.stat().st_size > limit:
+        raise InputError(
+            f"{path.name}: {path.stat().st_size >> 20:,} MiB, more than the {limit >> 20:,} MiB "
+            "a csv may be; split it"
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(f"{path.name}: the file is empty")
@@ -337,11 +349,27 @@ def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
     # copy out of a sheet have; else commas
     start = text[:8192]
     delimiter = "\t" if start.count("\t") > start.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
+    table = _find_header(path, None, spec, _csv_rows(path, text, delimiter))
     if table is None:
         raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
     return table
+
+
+def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[list[str]]:
+    """The csv's records, cells stripped. A quote never closed swallows the rest of the file
+    into one cell: refused, naming the row and line where it opened."""
+    csv.field_size_limit(max(len(text), csv.field_size_limit()))  # a long cell: a rejected row
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    closed = text.rstrip().endswith('"')
+    line = 0  # the line the record before ended on
+    for n, row in enumerate(reader, start=1):
+        if not closed and row and "\n" in row[-1] and text.endswith(row[-1]):
+            raise InputError(
+                f'{path.name}, row {n} (line {line + 1}): a quote (") opened there is never '
+                "closed, so the rest of the file reads as one cell; close it or delete it"
+            )
+        line = reader.line_num
+        yield [c.strip() for c in row]
 
 
 # -- header -----------------------------------------------------------------------------------
