@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -89,7 +88,7 @@ def test_a_cell_far_out_is_refused_before_the_reader(county, tmp_path, far):
     path = tmp_path / "far.xlsx"
     wb.save(path)
     line = refused(county, "identify", path, "--as-of", "2016-09-30")
-    assert f"far.xlsx, sheet 花名册, " in line
+    assert "far.xlsx, sheet 花名册, " in line
     assert far in line and "beyond what a roster can be" in line
 
 
