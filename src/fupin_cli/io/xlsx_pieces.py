@@ -340,8 +340,9 @@ def _numbered_row(buf: bytes, start: int) -> int:
     """Where the first ``<row`` carrying its ``r`` number at or after ``start`` begins, right
     after the end of a row (not inside a comment or CDATA that mentions one); -1: none."""
     at = start
-    while (at := buf.find(b"<row", at)) >= 0:
-        if _NUMBERED.match(buf, at) and buf[max(0, at - 64) : at].rstrip().endswith(_ROW_ENDS):
+    while found := _NUMBERED.search(buf, at):  # rows without numbers passed over in C
+        at = found.start()
+        if buf[max(0, at - 64) : at].rstrip().endswith(_ROW_ENDS):
             return at
         at += 4
     return -1
