@@ -145,3 +145,41 @@ def test_escape_sequences_in_a_file_name_are_shown_escaped(county, tmp_path):
     line = refused(county, "identify", path, "--as-of", "2016-09-30")
     assert "\x1b" not in line and "\x07" not in line
     assert "\\x1b]0;PWNED\\x07\\x1b[2J.csv" in line
+
+
+def test_an_escaped_control_character_in_an_xlsx_cell_is_a_rejected_row(county, tmp_path):
+    """``_x0007_`` in an .xlsx is a BEL once read: a rejected row, and the error workbook
+    (which openpyxl could not otherwise write) shows it escaped."""
+    rows = household("H9", [person("王_x0007_五", birth="19700101")], village="桃花村")
+    path = write_xlsx(tmp_path / "bel.xlsx", rows)
+    before = county.dump()
+    result = county("identify", path, "--as-of", "2016-09-30")
+    assert result.exit_code == 1, result.stderr
+    assert "internal error" not in result.stderr
+    assert county.dump() == before
+    from openpyxl import load_workbook
+
+    errors = load_workbook(tmp_path / "bel.errors.xlsx").active
+    values = [str(c.value) for row in errors.iter_rows(min_row=2) for c in row]
+    assert "王\\x07五" in values
+    assert any("control character (\\x07 at character 2)" in v for v in values), values
+
+
+def test_escape_sequences_in_a_header_are_shown_escaped_in_warnings(county, tmp_path):
+    rows = household("H9", [person("王五", birth="19700101")], village="桃花村")
+    headers = [*ROSTER_HEADERS, "\x1b[2J备注"]
+    path = write_csv(tmp_path / "esc.csv", rows, headers)
+    result = county("identify", path, "--as-of", "2016-09-30")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stderr
+    assert "ignored column(s) \\x1b[2J备注" in result.stderr
+
+
+def test_every_exported_string_is_escaped_and_fits_a_cell():
+    from fupin_cli.io.output import guard
+
+    assert guard("王\x00五\x1b") == "王\\x00五\\x1b"
+    assert guard("=\x07") == "'=\\x07"
+    assert guard("两行\n一格\t") == "两行\n一格\t"  # a cell may hold a newline and a tab
+    long = guard("x" * 40000)
+    assert len(long) == 32767 and long.endswith("…")
