@@ -413,6 +413,16 @@ def test_a_fault_in_the_cutting_surfaces_as_itself_and_nothing_hangs(tmp_path, m
         list(got.rows)
 
 
+def plain_sheet(tmp_path: Path, n: int) -> Path:
+    """plain.xlsx: ``n`` rows of a text and a number on sheet "Sheet" (openpyxl, write-only)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(n):
+        ws.append([f"a{r}", r])
+    wb.save(tmp_path / "plain.xlsx")
+    return tmp_path / "plain.xlsx"
+
+
 @pytest.mark.parametrize(
     "hiding",
     [
@@ -423,11 +433,7 @@ def test_a_fault_in_the_cutting_surfaces_as_itself_and_nothing_hangs(tmp_path, m
 def test_a_piece_that_does_not_parse_falls_back_to_the_whole_read(tmp_path, parsed, hiding):
     """A CDATA section or a processing instruction holding ``</row><row r=…>``: a cut there
     leaves a piece that does not parse; the rows not yet given are read whole."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet")
-    for r in range(1200):
-        ws.append([f"a{r}", r])
-    wb.save(tmp_path / "plain.xlsx")
+    plain_sheet(tmp_path, 1200)
     path = with_sheet_xml(
         tmp_path / "plain.xlsx",
         tmp_path / "hidden.xlsx",
@@ -448,11 +454,7 @@ def test_a_piece_that_does_not_parse_falls_back_to_the_whole_read(tmp_path, pars
 
 
 def test_a_sheet_whose_first_row_carries_no_number_is_read_whole(tmp_path):
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet")
-    for r in range(2000):
-        ws.append([f"a{r}", r])
-    wb.save(tmp_path / "plain.xlsx")
+    plain_sheet(tmp_path, 2000)
     path = with_sheet_xml(
         tmp_path / "plain.xlsx",
         tmp_path / "bare.xlsx",
@@ -496,11 +498,7 @@ def test_the_cutter_is_linear_in_rows_without_numbers(tmp_path):
 
 
 def test_a_piece_reaching_beyond_a_roster_is_refused(tmp_path):
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet")
-    for r in range(2000):
-        ws.append([f"a{r}", r])
-    wb.save(tmp_path / "plain.xlsx")
+    plain_sheet(tmp_path, 2000)
     path = with_sheet_xml(
         tmp_path / "plain.xlsx",
         tmp_path / "far.xlsx",
