@@ -183,3 +183,26 @@ def test_every_exported_string_is_escaped_and_fits_a_cell():
     assert guard("两行\n一格\t") == "两行\n一格\t"  # a cell may hold a newline and a tab
     long = guard("x" * 40000)
     assert len(long) == 32767 and long.endswith("…")
+
+
+def test_a_zip_bomb_that_understates_its_size_is_refused(county, tmp_path):
+    """A sheet declaring 1,000 bytes that inflates to 64 MiB: zipfile stops at the declared
+    size and the CRC fails, before python-calamine (which would inflate it all) reads it."""
+    import struct
+
+    bomb = tmp_path / "liar.xlsx"
+    write_xlsx(bomb, [], ROSTER_HEADERS)
+    with zipfile.ZipFile(bomb) as src:
+        parts = {n: src.read(n) for n in src.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    head, tail = parts[sheet].split(b"</sheetData>")
+    xml = head + b" " * (64 << 20) + b"</sheetData>" + tail
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, xml if name == sheet else data)
+    packed = bytearray(bomb.read_bytes())
+    true = struct.pack("<I", len(xml))
+    assert packed.count(true) == 2  # the local header and the central directory
+    bomb.write_bytes(bytes(packed).replace(true, struct.pack("<I", 1000)))
+    line = refused(county, "identify", bomb, "--as-of", "2016-09-30")
+    assert line.startswith("fupin: error: liar.xlsx: cannot be read as a spreadsheet (Bad CRC-32")
