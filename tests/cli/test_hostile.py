@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -54,19 +55,28 @@ def refused(cli, *args, code: int = 2, seconds: float = 10, mib: int = 400) -> s
     return lines[0]
 
 
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def header_only(path: Path) -> tuple[dict[str, bytes], bytes, bytes]:
+    """A roster of its header row alone: its zip parts, and its sheet's XML before and after
+    the end of the rows (for a test to write rows between)."""
+    write_xlsx(path, [], ROSTER_HEADERS)
+    with zipfile.ZipFile(path) as src:
+        parts = {n: src.read(n) for n in src.namelist()}
+    head, tail = parts[SHEET].split(b"</sheetData>")
+    return parts, head, tail
+
+
 def test_a_zip_bomb_is_refused_in_seconds(county, tmp_path):
     bomb = tmp_path / "bomb.xlsx"
-    write_xlsx(bomb, [], ROSTER_HEADERS)
-    with zipfile.ZipFile(bomb) as src:
-        parts = {n: src.read(n) for n in src.namelist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    head, tail = parts[sheet].split(b"</sheetData>")
+    parts, head, tail = header_only(bomb)
     row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
         for name, data in parts.items():
-            if name != sheet:
+            if name != SHEET:
                 out.writestr(name, data)
-        with out.open(sheet, "w", force_zip64=True) as xml:
+        with out.open(SHEET, "w", force_zip64=True) as xml:
             xml.write(head + row * 1000)
             blank = b" " * (32 << 20)  # rows padded with white space: 1,000 times packed
             for _ in range(10):
@@ -191,15 +201,11 @@ def test_a_zip_bomb_that_understates_its_size_is_refused(county, tmp_path):
     import struct
 
     bomb = tmp_path / "liar.xlsx"
-    write_xlsx(bomb, [], ROSTER_HEADERS)
-    with zipfile.ZipFile(bomb) as src:
-        parts = {n: src.read(n) for n in src.namelist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    head, tail = parts[sheet].split(b"</sheetData>")
+    parts, head, tail = header_only(bomb)
     xml = head + b" " * (64 << 20) + b"</sheetData>" + tail
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in parts.items():
-            out.writestr(name, xml if name == sheet else data)
+            out.writestr(name, xml if name == SHEET else data)
     packed = bytearray(bomb.read_bytes())
     true = struct.pack("<I", len(xml))
     assert packed.count(true) == 2  # the local header and the central directory
