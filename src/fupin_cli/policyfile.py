@@ -6,7 +6,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from fupin_cli.core.policy import Policy, PolicyError, parse_policy
+from fupin_cli.core.policy import InputPolicy, Policy, PolicyError, parse_policy
 from fupin_cli.errors import UsageError
 
 
@@ -32,3 +32,10 @@ def load_policy(path: Path | str | None = None) -> Policy:
         return parse_policy(text, defaults=default_text(), source=f"policy file {p}")
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
+
+
+@cache
+def input_limits() -> InputPolicy:
+    """What an input file may be (the shipped policy's [input]): the readers refuse beyond it
+    before any county rule applies."""
+    return load_policy().input

@@ -411,3 +411,98 @@ def test_a_fault_in_the_cutting_surfaces_as_itself_and_nothing_hangs(tmp_path, m
     assert got is not None
     with pytest.raises(TypeError, match="a bug"):
         list(got.rows)
+
+
+def plain_sheet(tmp_path: Path, n: int) -> Path:
+    """plain.xlsx: ``n`` rows of a text and a number on sheet "Sheet" (openpyxl, write-only)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet")
+    for r in range(n):
+        ws.append([f"a{r}", r])
+    wb.save(tmp_path / "plain.xlsx")
+    return tmp_path / "plain.xlsx"
+
+
+@pytest.mark.parametrize(
+    "hiding",
+    [
+        rb'<is><t><![CDATA[</row><row r="\1"><c r="A\1"><v>1</v></c></row>]]></t></is>',
+        rb'<is><t>x<?pi </row><row r="\1"><c r="A\1"><v>1</v></c></row>?></t></is>',
+    ],
+)
+def test_a_piece_that_does_not_parse_falls_back_to_the_whole_read(tmp_path, parsed, hiding):
+    """A CDATA section or a processing instruction holding ``</row><row r=…>``: a cut there
+    leaves a piece that does not parse; the rows not yet given are read whole."""
+    plain_sheet(tmp_path, 1200)
+    path = with_sheet_xml(
+        tmp_path / "plain.xlsx",
+        tmp_path / "hidden.xlsx",
+        lambda xml: re.sub(  # each row's first cell holds the text
+            rb'<row r="(\d+)"><c r="(A\d+)" t="inlineStr"><is><t>[^<]*</t></is>',
+            lambda m: (
+                m.group(0)[: m.group(0).index(b"<is>")].replace(
+                    b'<c r="', b'<c t="inlineStr" r="', 0
+                )
+                + re.sub(rb"\\1", str(int(m.group(1)) + 1).encode(), hiding)
+            ),
+            xml,
+        ),
+    )
+    expected = whole(path, "Sheet")
+    assert len(expected) == 1200
+    assert in_pieces(path, "Sheet", piece=1024) == expected
+
+
+def test_a_sheet_whose_first_row_carries_no_number_is_read_whole(tmp_path):
+    plain_sheet(tmp_path, 2000)
+    path = with_sheet_xml(
+        tmp_path / "plain.xlsx",
+        tmp_path / "bare.xlsx",
+        lambda xml: re.sub(rb' r="[A-Z]*\d+"', b"", xml),
+    )
+    assert xlsx_pieces.open_pieces(path, "Sheet", min_bytes=0, piece_bytes=1024) is None
+
+
+def test_the_cutter_is_linear_in_rows_without_numbers(tmp_path):
+    """Long runs of rows without numbers (no place to cut) cost their size once, not once per
+    read: 8 MiB take about four times what 2 MiB take, not sixteen."""
+
+    def sheet(mib: int) -> Path:
+        row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
+        body = b'<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+        body += row * ((mib << 20) // len(row))
+        path = tmp_path / f"runs{mib}.xlsx"
+        wb = Workbook(write_only=True)
+        wb.create_sheet("Sheet").append(["h"])
+        wb.save(tmp_path / "one.xlsx")
+        return with_sheet_xml(
+            tmp_path / "one.xlsx",
+            path,
+            lambda xml: re.sub(
+                rb"<sheetData>.*</sheetData>",
+                b"<sheetData>" + body + b"</sheetData>",
+                xml,
+                flags=re.S,
+            ),
+        )
+
+    def cut(path: Path) -> float:
+        start = time.perf_counter()
+        got = xlsx_pieces.open_pieces(path, "Sheet", min_bytes=0, piece_bytes=4096)
+        assert got is not None
+        assert sum(1 for _ in got.rows) > 1000
+        return time.perf_counter() - start
+
+    small, large = cut(sheet(2)), cut(sheet(8))
+    assert large < 8 * small + 0.5, (small, large)
+
+
+def test_a_piece_reaching_beyond_a_roster_is_refused(tmp_path):
+    plain_sheet(tmp_path, 2000)
+    path = with_sheet_xml(
+        tmp_path / "plain.xlsx",
+        tmp_path / "far.xlsx",
+        lambda xml: xml.replace(b'<c r="B1000"', b'<c r="XFD1000"'),
+    )
+    with pytest.raises(InputError, match=r"far.xlsx, sheet Sheet, cell XFD1000: beyond what a"):
+        in_pieces(path, "Sheet", piece=1024)

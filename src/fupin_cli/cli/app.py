@@ -20,13 +20,15 @@ except ImportError:  # older typer runs on click itself
 
 from fupin_cli import __version__
 from fupin_cli.cli.options import AppState
+from fupin_cli.core.text import message_text
 from fupin_cli.errors import EXIT_USAGE, FupinError
 from fupin_cli.io.output import EXIT_BROKEN_PIPE
 
 
 def say_error(message: str) -> None:
-    """One line on stderr: what, where, why, what to do."""
-    text = " ".join(str(message).split())
+    """One line on stderr: what, where, why, what to do; a control character in it (a file
+    name, a header) shown escaped, never obeyed by the terminal."""
+    text = message_text(" ".join(str(message).split()))
     typer.echo(f"fupin: error: {text}", err=True)
 
 

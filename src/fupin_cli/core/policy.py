@@ -123,6 +123,18 @@ class VillageExitPolicy:
 
 
 @dataclass(frozen=True)
+class InputPolicy:
+    """What an input file may be: refused beyond it (zip bombs, sheets wider than a grid)."""
+
+    max_part_bytes: int  # an .xlsx part (sheet, shared strings) inflated
+    max_ratio: int  # inflated / compressed, above ratio_from_bytes
+    ratio_from_bytes: int
+    max_rows: int
+    max_columns: int
+    max_cell_chars: int
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     version: str
@@ -133,6 +145,7 @@ class Policy:
     fund: FundPolicy
     exit_targets: Mapping[int, int]  # year -> people
     village_exit: VillageExitPolicy
+    input: InputPolicy
     synonyms: Mapping[str, str]  # a clerk's name -> the 帮扶类别 or 帮扶措施 label it means
     county: str = ""  # the county's name on every document's title block; "" when not set
 
@@ -359,6 +372,16 @@ def _build(r: _Reader) -> Policy:
         services=services,
     )
     ve.done()
+    it = r.table("input")
+    limits = InputPolicy(
+        max_part_bytes=it.integer("max_part_bytes", 1),
+        max_ratio=it.integer("max_ratio", 1),
+        ratio_from_bytes=it.integer("ratio_from_bytes", 0),
+        max_rows=it.integer("max_rows", 1),
+        max_columns=it.integer("max_columns", 1),
+        max_cell_chars=it.integer("max_cell_chars", 1),
+    )
+    it.done()
 
     st = r.table("synonyms")
     synonyms = {}
@@ -380,6 +403,7 @@ def _build(r: _Reader) -> Policy:
         fund=fund,
         exit_targets=exit_targets,
         village_exit=village_exit,
+        input=limits,
         synonyms=synonyms,
         county=county.strip(),
     )

@@ -12,12 +12,15 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from fupin_cli.core.text import message_text, workbook_text
 
 FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -26,10 +29,22 @@ Column = tuple[str, str]  # (record key, header shown)
 
 
 def guard(value: Any) -> Any:
-    """A string that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A string that a spreadsheet would read as a formula gets a leading apostrophe; one
+    holding a control character has it shown escaped (openpyxl cannot store it, a terminal
+    obeys it), one longer than a cell holds is cut (``core.text.workbook_text``)."""
+    if isinstance(value, str):
+        if not value.isprintable() or len(value) > _cell_chars():
+            value = workbook_text(value, _cell_chars())
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
+
+
+@cache
+def _cell_chars() -> int:
+    from fupin_cli.policyfile import input_limits
+
+    return input_limits().max_cell_chars
 
 
 @contextmanager
@@ -96,10 +111,16 @@ def _columns() -> int | None:
     return int(value) if value.isdigit() and int(value) >= 40 else None
 
 
+class _StderrConsole(Console):
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Messages carry file names and cells: their control characters shown escaped."""
+        super().print(*(message_text(o) if isinstance(o, str) else o for o in objects), **options)
+
+
 def stderr_console(quiet: bool = False) -> Console:
     # markup off: messages carry file names, household names and policy versions, never markup
     width = None if sys.stderr.isatty() else 200
-    return Console(file=sys.stderr, quiet=quiet, highlight=False, markup=False, width=width)
+    return _StderrConsole(file=sys.stderr, quiet=quiet, highlight=False, markup=False, width=width)
 
 
 def table(

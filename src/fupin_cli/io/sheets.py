@@ -14,6 +14,7 @@ import csv
 import io
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -150,6 +151,10 @@ def open_table(
         raise InputError(f"{path}: file not found; check the path")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a spreadsheet")
+    if not path.is_file():  # a pipe never ends, a device (/dev/zero) never does either
+        raise InputError(
+            f"{path}: not a regular file (a pipe or a device); save the data to a file"
+        )
     if path.stat().st_size == 0:
         raise InputError(
             f"{path.name}: the file is empty (0 bytes); it was not saved or not copied whole — "
@@ -177,6 +182,7 @@ def open_table(
 def _open_workbook(path: Path, spec: Spec, wanted: str | None) -> Table:
     import python_calamine as cal
 
+    _guard(path, None)  # before python-calamine reads the shared strings
     try:
         wb = cal.CalamineWorkbook.from_path(str(path))
     except cal.PasswordError:
@@ -218,18 +224,50 @@ def _sheet_rows(wb: Any, path: Path, name: str) -> tuple[Iterator[list[Any]], in
     pieces = open_pieces(path, name) if path.suffix.lower() in (".xlsx", ".xlsm") else None
     if pieces is not None:
         return pieces.rows, pieces.last_row, False
+    _guard(path, name)
     try:
         sheet = wb.get_sheet_by_name(name)
-        rows = sheet.iter_rows()
     except Exception as exc:
         raise InputError(
             f"{path.name}, sheet {name}: cannot be read ({_first_line(exc)})"
         ) from None
+    return _sheet_read(sheet, f"{path.name}, sheet {name}"), sheet.total_height, True
+
+
+def _sheet_read(sheet: Any, where: str) -> Iterator[list[Any]]:
+    """A sheet python-calamine has read: its rows from its first, columns counted from A."""
+    rows = sheet.iter_rows()
     left = sheet.start[1] if sheet.start else 0
     if left:  # iter_rows counts columns from the first holding a value; we count from A
         pad = [""] * left
         rows = (pad + row for row in rows)
-    return _cells_read(rows, f"{path.name}, sheet {name}", sheet), sheet.total_height, True
+    return _cells_read(rows, where, sheet)
+
+
+def _guard(path: Path, sheet: str | None) -> None:
+    """An .xlsx whose parts inflate past the limits, or (``sheet``, read whole) whose extent is
+    beyond a roster's, is refused before python-calamine reads it (``xlsx_guard``)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    from fupin_cli.io.xlsx_guard import check_sheet, check_workbook
+    from fupin_cli.io.xlsx_parts import sheet_member
+    from fupin_cli.policyfile import input_limits
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):  # not a zip: python-calamine says what it is
+        return
+    with zf:
+        try:
+            if sheet is None:
+                check_workbook(zf, input_limits(), path.name)
+            elif member := sheet_member(zf, sheet):
+                check_sheet(zf, member, input_limits(), f"{path.name}, sheet {sheet}")
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+            raise InputError(
+                f"{path.name}: cannot be read as a spreadsheet ({_first_line(exc)}); "
+                "open it in Excel and save it again as .xlsx"
+            ) from None
 
 
 def _check_formulas(path: Path, name: str) -> None:
@@ -275,6 +313,14 @@ def cell_error(where: str, sheet: Any, exc: BaseException) -> InputError:
 
 
 def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
+    from fupin_cli.policyfile import input_limits
+
+    limit = input_limits().max_part_bytes
+    if path.stat().st_size > limit:
+        raise InputError(
+            f"{path.name}: {path.stat().st_size >> 20:,} MiB, more than the {limit >> 20:,} MiB "
+            "a csv may be; split it"
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(f"{path.name}: the file is empty")
@@ -308,11 +354,27 @@ def _open_csv(path: Path, spec: Spec, encoding: str | None) -> Table:
     # copy out of a sheet have; else commas
     start = text[:8192]
     delimiter = "\t" if start.count("\t") > start.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    table = _find_header(path, None, spec, ([c.strip() for c in row] for row in reader))
+    table = _find_header(path, None, spec, _csv_rows(path, text, delimiter))
     if table is None:
         raise InputError(f"{path.name}: no header row found; {_expected(spec)}")
     return table
+
+
+def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[list[str]]:
+    """The csv's records, cells stripped. A quote never closed swallows the rest of the file
+    into one cell: refused, naming the row and line where it opened."""
+    csv.field_size_limit(max(len(text), csv.field_size_limit()))  # a long cell: a rejected row
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    closed = text.rstrip().endswith('"')
+    line = 0  # the line the record before ended on
+    for n, row in enumerate(reader, start=1):
+        if not closed and row and "\n" in row[-1] and text.endswith(row[-1]):
+            raise InputError(
+                f'{path.name}, row {n} (line {line + 1}): a quote (") opened there is never '
+                "closed, so the rest of the file reads as one cell; close it or delete it"
+            )
+        line = reader.line_num
+        yield [c.strip() for c in row]
 
 
 # -- header -----------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ from typing import IO, Any
 
 from fupin_cli.errors import InputError
 from fupin_cli.io.sheets import cell_error
+from fupin_cli.io.xlsx_guard import Extent
 from fupin_cli.io.xlsx_parts import MAIN_NS, formula_fault, recalculates_on_open, sheet_member
+from fupin_cli.policyfile import input_limits
 
 MIN_SHEET_BYTES = 24 << 20  # the sheet's XML, uncompressed; below this, one parse
 PIECE_BYTES = 6 << 20  # at least; and three times the parts every piece's workbook repeats
@@ -44,6 +46,7 @@ _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<worksheet[\s>]")
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")  # the whole sheet's extent: not a piece's
 _NUMBERED = re.compile(rb'<row\s[^>]*?\br="(\d+)"')
 _OPEN, _CLOSE = b"<sheetData>", b"</sheetData>"
+_KEEP = 128  # bytes kept when more is read: a tag cut in two, and what stands before it
 _ROW_ENDS = (b"</row>", b"/>")  # what stands before a cut: a row's end, not a comment's text
 _READ_BY_BOTH = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # python-calamine reads no other
 # what reading a damaged zip raises (a CRC mismatch, a truncated stream, an unusual method)
@@ -103,7 +106,9 @@ def open_pieces(
             if not more:
                 break
             head += more
-        if not _ROOT.match(head) or at < 0:
+        # the plain shape, its first row carrying its number (a sheet whose rows carry none is
+        # read whole: it cannot be cut)
+        if not _ROOT.match(head) or at < 0 or not _NUMBERED.search(head, at):
             xml.close()
             zf.close()
             return None
@@ -123,7 +128,14 @@ def open_pieces(
         zf.close()
         return None
     prefix = _DIMENSION.sub(b"", head[: at + len(_OPEN)])
-    reader = _Reader(path.name, sheet, member, prefix, others, recalculate)
+    extent = Extent(input_limits(), f"{path.name}, sheet {sheet}")
+    try:
+        extent.head(head)
+    except InputError:
+        xml.close()
+        zf.close()
+        raise
+    reader = _Reader(path, sheet, member, prefix, others, recalculate, extent)
     reader.start(zf, xml, head[at + len(_OPEN) :], piece_bytes)
     return Pieces(reader.rows(), _estimate(head, size))
 
@@ -151,15 +163,17 @@ class _Reader:
 
     def __init__(
         self,
-        file: str,
+        path: Path,
         sheet: str,
         member: str,
         prefix: bytes,
         others: list[tuple[str, bytes]],
         recalculate: bool,
+        extent: Extent,
     ) -> None:
-        self.file, self.sheet, self.member, self.prefix = file, sheet, member, prefix
-        self.others, self.recalculate = others, recalculate
+        self.path, self.file = path, path.name
+        self.sheet, self.member, self.prefix = sheet, member, prefix
+        self.others, self.recalculate, self.extent = others, recalculate, extent
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="fupin-xlsx")
         self.pieces: queue.Queue[Future | None] = queue.Queue()
         # Pieces cut but not yet parsed: the XML held stays a few pieces long. Parsed pieces
@@ -177,27 +191,40 @@ class _Reader:
         first ``<row`` carrying its number past the piece's size, hand each piece to the
         workers at once. The first piece is small, so the rows start soon; each next one is
         twice the size, up to ``piece_bytes``. Rows that carry no numbers stay in the piece
-        before: read as a whole read would read them."""
+        before: read as a whole read would read them. What is read without a cut is set aside
+        (``held``), not copied again: the work is linear in the sheet's size."""
         size = min(FIRST_PIECE_BYTES, piece_bytes)
+        held: list[bytes] = []  # the piece so far, before ``buf``: no cut in it
+        held_bytes = 0
         try:
             with zf, xml:
-                eof, scan = False, size
+                eof = False
                 while not self.stopped:
-                    cut = _numbered_row(buf, scan) if not eof else -1
+                    # a cut leaves the piece at least ``size`` long; ``buf``'s first 64 bytes
+                    # were scanned before (kept for what stands before a ``<row``)
+                    start = max(size - held_bytes, 64 if held else 0)
+                    cut = _numbered_row(buf, start) if not eof else -1
                     if cut < 0 and not eof:
                         more = xml.read(size)  # the piece being cut, no more
                         eof = not more
-                        scan = max(size, len(buf) - 64)  # a tag cut in two is read again
+                        if len(buf) > _KEEP:
+                            held.append(buf[:-_KEEP])
+                            held_bytes += len(buf) - _KEEP
+                            buf = buf[-_KEEP:]
                         buf += more
                         continue
                     if cut < 0:  # the end: the rows up to </sheetData>
+                        buf = b"".join((*held, buf))
+                        held, held_bytes = [], 0
                         end = buf.rfind(_CLOSE)
                         if end < 0:
                             raise zipfile.BadZipFile("the sheet's XML ends early")
                         cut, buf = end, buf[:end]
-                    body, buf = buf[:cut], buf[cut:]
+                    body = b"".join((*held, buf[:cut]))
+                    buf = buf[cut:]
+                    held, held_bytes = [], 0
                     size = min(2 * size, piece_bytes)
-                    scan = size
+                    self.extent.tail(body)
                     if fault := formula_fault(body, self.recalculate):
                         raise InputError(f"{self.file}, sheet {self.sheet}, {fault}")
                     if body.strip():
@@ -231,8 +258,8 @@ class _Reader:
             del body
             buf.seek(0)
             return cal.CalamineWorkbook.from_filelike(buf).get_sheet_by_name(self.sheet)
-        except Exception as exc:  # the whole read would have failed the same way
-            raise self._unreadable(exc) from None
+        except Exception as exc:  # a cut the XML did not allow (a CDATA holding "</row>")?
+            raise _Unparsed(exc) from None
         finally:
             self.ahead.release()
 
@@ -246,7 +273,12 @@ class _Reader:
         at = 0  # the index of the next row to give
         try:
             while (piece := self.pieces.get()) is not None:
-                sheet = piece.result()
+                try:
+                    sheet = piece.result()
+                except _Unparsed:  # the rest read whole: it fails there if the file is bad
+                    self.close()
+                    yield from self._whole(at)
+                    return
                 start = sheet.start
                 if start is None:
                     continue
@@ -276,6 +308,22 @@ class _Reader:
         finally:
             self.close()
 
+    def _whole(self, at: int) -> Iterator[list[Any]]:
+        """The sheet's rows from index ``at`` on, read whole (when a piece did not parse)."""
+        import python_calamine as cal
+
+        from fupin_cli.io.sheets import _check_formulas, _guard, _sheet_read
+
+        _guard(self.path, self.sheet)
+        _check_formulas(self.path, self.sheet)
+        try:
+            sheet = cal.CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(self.sheet)
+        except Exception as exc:
+            raise self._unreadable(exc) from None
+        for i, row in enumerate(_sheet_read(sheet, f"{self.file}, sheet {self.sheet}")):
+            if i >= at:
+                yield row
+
     def close(self) -> None:
         """Stop early (the reader stopped reading): no more pieces are cut or parsed."""
         self.stopped = True
@@ -284,12 +332,17 @@ class _Reader:
             self.ahead.release()
 
 
+class _Unparsed(Exception):
+    """A piece python-calamine could not parse."""
+
+
 def _numbered_row(buf: bytes, start: int) -> int:
     """Where the first ``<row`` carrying its ``r`` number at or after ``start`` begins, right
     after the end of a row (not inside a comment or CDATA that mentions one); -1: none."""
     at = start
-    while (at := buf.find(b"<row", at)) >= 0:
-        if _NUMBERED.match(buf, at) and buf[max(0, at - 64) : at].rstrip().endswith(_ROW_ENDS):
+    while found := _NUMBERED.search(buf, at):  # rows without numbers passed over in C
+        at = found.start()
+        if buf[max(0, at - 64) : at].rstrip().endswith(_ROW_ENDS):
             return at
         at += 4
     return -1

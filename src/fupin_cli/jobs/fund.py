@@ -51,6 +51,7 @@ from fupin_cli.jobs.fund_reports import (
     write_notice,
 )
 from fupin_cli.jobs.rows import (
+    MAX_CELL_CHARS,
     MONEY,
     RECORD_DATE,
     TEXT,
@@ -358,6 +359,14 @@ class _Cache(dict):
 CHUNK_ROWS = 16_384
 
 
+def _text_or_fault(value: Any) -> str | None | _Fault:
+    """A text cell, or why it cannot be taken (a control character, too long)."""
+    try:
+        return text(value) or None
+    except ValueError as exc:
+        return _Fault(str(exc))
+
+
 class ColumnPlan:
     """``rows.Plan`` for county-size files, column by column: every distinct cell value of a
     column is parsed once and each cell costs a dictionary look-up in C (``map``).
@@ -408,10 +417,13 @@ class ColumnPlan:
                 elif distinct:  # 文号: one split/join a cell, no call, no cache
                     values = [
                         (" ".join(v.split()) or None)
-                        if type(v) is str
-                        else (None if v is None else text(v))
+                        if type(v) is str and v.isprintable() and len(v) <= MAX_CELL_CHARS
+                        else (None if v is None else _text_or_fault(v))
                         for v in by_column[idx]
                     ]
+                    for i, v in enumerate(values):
+                        if type(v) is _Fault:
+                            faults.setdefault(i, (header, v.reason))
                     if required and None in values:
                         for i, v in enumerate(values):
                             if v is None:

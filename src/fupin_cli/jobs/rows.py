@@ -18,9 +18,12 @@ from fupin_cli.core.codes import Coded, clean_text, parse_yes_no
 from fupin_cli.core.dates import parse_date, parse_record_date
 from fupin_cli.core.idcard import normalise_id
 from fupin_cli.core.money import parse_money
+from fupin_cli.core.text import cell_fault
 from fupin_cli.io.sheets import Table
+from fupin_cli.policyfile import input_limits
 
 Parser = Callable[[Any], Any]
+MAX_CELL_CHARS = input_limits().max_cell_chars  # a longer text cell is a rejected row
 
 
 class RowFault(Exception):
@@ -37,6 +40,9 @@ def blank(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
+    if type(value) is str and (len(value) > MAX_CELL_CHARS or not value.isprintable()):
+        if fault := cell_fault(value, MAX_CELL_CHARS):
+            raise ValueError(fault)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
