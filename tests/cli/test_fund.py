@@ -155,7 +155,7 @@ def test_reused_doc_with_other_content_is_a_row_fault(county, tmp_path):
     assert (out["unchanged"], out["rows_rejected"], out["entries_added"]) == (1, 1, 0)
     [err] = errors_of(tmp_path / "again.errors.xlsx")
     assert err["行号"] == 4 and err["列"] == "文号"
-    assert "already recorded with other content (金额(元) 80,000.00 ≠ 90,000.00)" in err["原因"]
+    assert "already recorded with other content (金额(元) 80,000.00 ≠ 90,000.00)" in err["reason"]
 
 
 def test_overdraw_in_a_file_writes_nothing_but_the_error_file(county, tmp_path):
@@ -171,7 +171,7 @@ def test_overdraw_in_a_file_writes_nothing_but_the_error_file(county, tmp_path):
     assert batches(county, "fund import")[0][0] == "data_problems"
     [err] = errors_of(tmp_path / "fund.errors.xlsx")
     assert (err["行号"], err["列"], err["文号"]) == (6, "金额(元)", "A2")  # title row, header
-    assert err["原因"] == (
+    assert err["reason"] == (
         "拨付 A2 of 50,000.00 yuan exceeds the available balance of 财政投入: available "
         "20,000.00 yuan, short by 30,000.00 yuan; record the receipt first or allocate less"
     )
@@ -192,10 +192,10 @@ def test_partial_writes_the_good_rows(county, tmp_path):
     assert (out["rows_read"], out["rows_rejected"], out["entries_added"]) == (6, 4, 2)
     assert entries(county) == ["S1", "S3"]
     errors = {r["文号"]: r for r in _csv_errors(tmp_path / "fund.errors.csv")}
-    assert errors["S2"]["列"] == "金额(元)" and "short by 4,000.00 yuan" in errors["S2"]["原因"]
-    assert errors["S4"]["列"] == "村" and "no village '无此村'" in errors["S4"]["原因"]
-    assert errors["S5"]["列"] == "用途" and "banned purpose" in errors["S5"]["原因"]
-    assert errors["S6"]["列"] == "金额(元)" and "not an amount of money" in errors["S6"]["原因"]
+    assert errors["S2"]["列"] == "金额(元)" and "short by 4,000.00 yuan" in errors["S2"]["reason"]
+    assert errors["S4"]["列"] == "村" and "no village '无此村'" in errors["S4"]["reason"]
+    assert errors["S5"]["列"] == "用途" and "banned purpose" in errors["S5"]["reason"]
+    assert errors["S6"]["列"] == "金额(元)" and "not an amount of money" in errors["S6"]["reason"]
 
 
 def _csv_errors(path):
@@ -217,7 +217,7 @@ def test_amounts_beyond_any_county_and_dates_outside_the_years_are_rejected(coun
         e("2016-03-01", "财政投入", "到位", 100, "R5"),
     ]
     fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
-    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    reasons = {(r["行号"], r["列"]): r["reason"] for r in errors_of(tmp_path / "f.errors.xlsx")}
     too_much = "is more than 100亿元 (10,000,000,000 yuan), beyond any county's money; check the"
     assert list(reasons) == [(3, "金额(元)"), (4, "金额(元)"), (5, "日期"), (6, "日期")]
     assert too_much in reasons[(3, "金额(元)")] and too_much in reasons[(4, "金额(元)")]
@@ -246,7 +246,7 @@ def test_duplicate_doc_in_one_file_and_missing_references(county, tmp_path):
         e("2016-03-02", "财政投入", "拨付", 10, "A1", 村="桃花村"),
     ]
     fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
-    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    reasons = {(r["行号"], r["列"]): r["reason"] for r in errors_of(tmp_path / "f.errors.xlsx")}
     assert reasons == {
         (4, "文号"): "文号 R1 is already given in row 3",
         (5, "拨付文号"): "allocation NOPE is not in the ledger; record it first",
@@ -275,7 +275,7 @@ def test_a_bad_row_late_in_a_file_of_many_chunks_writes_nothing(county, tmp_path
     out = fund_import(county, path, code=1)
     assert (out["rows_read"], out["rows_rejected"], out["entries_added"]) == (13, 2, 0)
     assert out["written"] is False and county.dump() == before
-    reasons = {(r["行号"], r["列"]): r["原因"] for r in errors_of(tmp_path / "f.errors.xlsx")}
+    reasons = {(r["行号"], r["列"]): r["reason"] for r in errors_of(tmp_path / "f.errors.xlsx")}
     assert reasons == {  # row 1 is the title, row 2 the header
         (12, "文号"): "文号 A2 is already given in row 6",
         (16, "金额(元)"): (
@@ -334,7 +334,7 @@ def test_household_and_project_targets(county, tmp_path):
     )
     assert got == [("A1", "金盆村", "油茶基地", None), ("A2", "金盆村", None, "H6")]
     [err] = errors_of(tmp_path / "f.errors.xlsx")
-    assert err["列"] == "户编号" and "is in 陬市镇/金盆村, not 漳江镇/桃花村" in err["原因"]
+    assert err["列"] == "户编号" and "is in 陬市镇/金盆村, not 漳江镇/桃花村" in err["reason"]
 
 
 # -- fund add: refusals, reversals, purpose changes -----------------------------------------------
@@ -659,7 +659,7 @@ def test_loans_import_checks_every_loan_rule(county, tmp_path):
     out = json.loads(result.stdout)
     assert (out["rows_read"], out["rows_rejected"], out["loans_added"]) == (8, 7, 0)
     assert county.scalar("SELECT count(*) FROM loan") == 0
-    reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    reasons = {r["行号"]: (r["列"], r["reason"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
     assert reasons[3] == (
         "金额(元)",
         "loan rule broken: amount 50,000.01 yuan is above the limit of 50,000.00 yuan",
@@ -724,7 +724,7 @@ def test_a_repaid_date_must_fit_the_status_and_the_start(county, tmp_path):
     path = write_xlsx(tmp_path / "loans.xlsx", rows, headers)
     out = county.json("fund", "loans", path, "--partial", code=1)
     assert (out["rows_rejected"], out["loans_added"]) == (3, 1)
-    reasons = {r["行号"]: (r["列"], r["原因"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
+    reasons = {r["行号"]: (r["列"], r["reason"]) for r in errors_of(tmp_path / "loans.errors.xlsx")}
     assert reasons == {
         2: (
             "还款日期",
@@ -1147,7 +1147,7 @@ def test_a_household_number_excel_shows_in_short_form_is_refused(county, tmp_pat
     rows = [e("2016-03-01", "社会帮扶", "到位", 100, "S1", 户编号="4.30725E+12")]
     fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
     [err] = errors_of(tmp_path / "f.errors.xlsx")
-    assert (err["列"], err["原因"]) == (
+    assert (err["列"], err["reason"]) == (
         "户编号",
         "'4.30725E+12' is a number as Excel shows it in short form, its digits lost — format "
         "the column as text and retype",

@@ -58,6 +58,43 @@ def written_by_fupin(path: Path) -> bool:
     return editor is None or editor[1] in ("", WRITER)
 
 
+def save_stamped(wb: Workbook, path: Path) -> None:
+    """Save ``wb`` as this program's own with its created and modified times equal: Excel, WPS
+    and openpyxl each write their own modified time when they save (see ``unsaved_since``)."""
+    import datetime as dt
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = wb.properties.lastModifiedBy = WRITER
+    wb.properties.created = wb.properties.modified = now
+    # (Workbook.save would set modified to its own now, a second later at times)
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+
+
+def unsaved_since(path: Path) -> bool:
+    """Whether ``path`` is a workbook ``save_stamped`` wrote that nobody has saved since, not even
+    a script with openpyxl (which keeps the creator and the editor but writes a new modified
+    time)."""
+    import re
+    import zipfile
+
+    if not written_by_fupin(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    created = re.search(r"<dcterms:created[^>]*>(.*?)</dcterms:created>", core)
+    modified = re.search(r"<dcterms:modified[^>]*>(.*?)</dcterms:modified>", core)
+    return created is not None and modified is not None and created[1] == modified[1]
+
+
 def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:
     """Write ``wb`` to ``path`` whole or not at all (a temporary file beside it, renamed). An
     existing file is replaced only when it is one of this program's own outputs: anything else

@@ -52,7 +52,7 @@ class ImportResult:
 
     def reject(self, row: int, cells: Sequence[Any], fault: RowFault) -> None:
         self.rows_rejected += 1
-        self.rejected.append(Rejected(row, cells, fault.column, fault.reason))
+        self.rejected.append(fault.rejected(row, cells))
 
     def count(self, key: str, n: int = 1) -> None:
         self.extra[key] = self.extra.get(key, 0) + n

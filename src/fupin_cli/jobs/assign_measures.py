@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import Category, Coded, CodeError, Measure, clean_text
+from fupin_cli.core.faults import Invalid
 from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
 from fupin_cli.io.sheets import Field, Spec, Table
@@ -33,6 +34,7 @@ from fupin_cli.jobs.rows import (
     RowFault,
     digits_text,
     row_is_blank,
+    unknown_household,
 )
 
 SPEC = Spec(
@@ -59,7 +61,10 @@ def measure(value: Any) -> str:
     """A category or measure name → its label (what the register stores)."""
     found = _NAMES.get(clean_text(value).lower())
     if found is None:
-        raise CodeError(f"'{value}' is not a 帮扶类别 or 帮扶措施; use one of: {_CHOICES}")
+        raise CodeError(
+            f"'{value}' is not a 帮扶类别 or 帮扶措施; use one of: {_CHOICES}",
+            zh=f"'{value}' 不是帮扶类别或帮扶措施；请填其中之一：{_CHOICES}",
+        )
     return found.value
 
 
@@ -104,9 +109,7 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             v = plan.parse(cells)
             hid = households.get(v["household_no"])
             if hid is None:
-                raise RowFault(
-                    h_no, f"no household {v['household_no']} in the register; check the 户编号"
-                )
+                raise unknown_household(h_no, v["household_no"])
             pid = v["id_number"]
             if pid is not None and home.get(pid) != hid:
                 raise RowFault(
@@ -114,17 +117,22 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
                     f"this person is not a member of household {v['household_no']}"
                     + ("" if pid in home else " (nor in the register)")
                     + "; check the 身份证号 and the 户编号",
+                    zh=f"此人不是户 {v['household_no']} 的成员"
+                    + ("" if pid in home else "（也不在库中）")
+                    + "；请核对身份证号和户编号",
                 )
             cid = None
             if v["cadre"]:
                 try:
                     cid = cadres.find(v["cadre"])
-                except ValueError as exc:
-                    raise RowFault(h_cadre, str(exc)) from None
+                except Invalid as exc:
+                    raise RowFault.of(h_cadre, exc) from None
             key = (v["date"].isoformat(), hid, pid, v["measure"], v["content"] or "")
             if key in seen:
                 raise RowFault(
-                    "", f"the same record (日期, 户编号, 身份证号, 措施, 内容) as row {seen[key]}"
+                    "",
+                    f"the same record (日期, 户编号, 身份证号, 措施, 内容) as row {seen[key]}",
+                    zh=f"与第 {seen[key]} 行是同一条记录（日期、户编号、身份证号、措施、内容相同）",
                 )
         except RowFault as fault:
             result.reject(row_no, cells, fault)
