@@ -23,6 +23,7 @@ from fupin_cli.cli.options import (
     state,
 )
 from fupin_cli.core.money import fen_to_yuan, format_fen
+from fupin_cli.io.errors_file import import_hint
 from fupin_cli.io.output import emit, stderr_console
 from fupin_cli.jobs import fund as job
 from fupin_cli.jobs import fund_registers as registers
@@ -96,8 +97,8 @@ def _import(
         )
         _say(
             ctx,
-            f"{result.rows_rejected} row(s) rejected, {done}; fix them in {result.errors_file} "
-            "and import again",
+            f"{result.rows_rejected} row(s) rejected, {done}; "
+            + import_hint(result.errors_file, result.command),
         )
         raise typer.Exit(1)
 

@@ -239,6 +239,7 @@ class ImportResult:
     partial: bool = False
     rejected: list[Rejected] = field(default_factory=list, repr=False)
     ignored: str | None = None  # the warning naming the columns no field claims
+    command: str = ""  # the command that imports the file (and its corrected error workbook)
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -282,7 +283,11 @@ def run_import(
     path = Path(path)
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
     result = ImportResult(
-        noun=noun, dry_run=opts.dry_run, partial=opts.partial, ignored=table.ignored()
+        noun=noun,
+        dry_run=opts.dry_run,
+        partial=opts.partial,
+        ignored=table.ignored(),
+        command=command,
     )
     errors = ErrorFile(opts.errors or default_errors_path(path), path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:

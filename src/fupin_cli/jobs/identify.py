@@ -34,7 +34,7 @@ from fupin_cli.db.bulk import executemany, next_id, paused_gc, rebuilt_indexes, 
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
-from fupin_cli.io.errors_file import ErrorFile, default_errors_path
+from fupin_cli.io.errors_file import ErrorFile, default_errors_path, import_hint
 from fupin_cli.jobs import roster
 from fupin_cli.jobs.rows import RowFault
 from fupin_cli.jobs.villages import VillagesResult, import_villages
@@ -215,7 +215,8 @@ def _run(
             )
     if result.villages_errors_file:
         warn(
-            f"{result.villages_rejected} village row(s) rejected; see {result.villages_errors_file}"
+            f"{result.villages_rejected} village row(s) rejected; "
+            + import_hint(result.villages_errors_file, "identify --villages")
         )
     return result
 
