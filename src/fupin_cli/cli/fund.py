@@ -95,11 +95,13 @@ def _import(
             if result.written
             else ("dry run" if dry_run else "nothing was written")
         )
-        _say(
-            ctx,
-            f"{result.rows_rejected} row(s) rejected, {done}; "
-            + import_hint(result.errors_file, result.command),
-        )
+        hint = import_hint(result.errors_file, result.command)
+        if not result.written and not dry_run:  # the corrected rows alone would miss the good
+            hint = (
+                f"rejected rows written to {result.errors_file}; correct the file and import it "
+                f"again, or import it with --partial and then the corrected {result.errors_file}"
+            )
+        _say(ctx, f"{result.rows_rejected} row(s) rejected, {done}; {hint}")
         raise typer.Exit(1)
 
 

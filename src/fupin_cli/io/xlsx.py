@@ -78,21 +78,27 @@ def save_stamped(wb: Workbook, path: Path) -> None:
 
 def unsaved_since(path: Path) -> bool:
     """Whether ``path`` is a workbook ``save_stamped`` wrote that nobody has saved since, not even
-    a script with openpyxl (which keeps the creator and the editor but writes a new modified
-    time)."""
+    a script with openpyxl (which keeps the creator and the editor but writes its own modified
+    time). Stricter than ``written_by_fupin``: a workbook of an older fupin does not count."""
     import re
     import zipfile
 
-    if not written_by_fupin(path):
-        return False
     try:
         with zipfile.ZipFile(path) as z:
             core = z.read("docProps/core.xml").decode("utf-8", "replace")
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
-    created = re.search(r"<dcterms:created[^>]*>(.*?)</dcterms:created>", core)
-    modified = re.search(r"<dcterms:modified[^>]*>(.*?)</dcterms:modified>", core)
-    return created is not None and modified is not None and created[1] == modified[1]
+    found = {
+        tag: re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", core)
+        for tag in ("dc:creator", "cp:lastModifiedBy", "dcterms:created", "dcterms:modified")
+    }
+    if any(m is None for m in found.values()):
+        return False
+    text = {tag: m[1] for tag, m in found.items() if m is not None}
+    return (
+        text["dc:creator"] == text["cp:lastModifiedBy"] == WRITER
+        and text["dcterms:created"] == text["dcterms:modified"]
+    )
 
 
 def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:
