@@ -23,7 +23,6 @@ from factories import (
     write_villages,
     write_xlsx,
 )
-from fupin_cli.core.faults import UNTRANSLATED
 from fupin_cli.io.errors_file import FAULT_FILL, LEAD, TRAIL
 
 AS_OF = "2016-09-30"
@@ -112,8 +111,20 @@ def cases(ids: dict[str, str]) -> dict[str, Case]:
         "teams": Case(
             ("assign", "teams"),
             TEAM_HEADERS,
-            {"乡镇": "漳江镇", "村": "桃花村", "队长": "甲", "队长级别": "县级", "开始日期": "2016-03-01"},
-            {"乡镇": "陬市镇", "村": "金盆村", "队长": "乙", "队长级别": "省级", "开始日期": "2016-03-01"},
+            {
+                "乡镇": "漳江镇",
+                "村": "桃花村",
+                "队长": "甲",
+                "队长级别": "县级",
+                "开始日期": "2016-03-01",
+            },
+            {
+                "乡镇": "陬市镇",
+                "村": "金盆村",
+                "队长": "乙",
+                "队长级别": "省级",
+                "开始日期": "2016-03-01",
+            },
             "队长级别",
             "市级",
             "SELECT count(*) FROM work_team",
@@ -139,8 +150,20 @@ def cases(ids: dict[str, str]) -> dict[str, Case]:
         "fund import": Case(
             ("fund", "import", "--partial"),
             FUND_HEADERS,
-            {"日期": "2016-03-02", "渠道": "财政投入", "类型": "到位", "金额(元)": 1000, "文号": "R1"},
-            {"日期": "2016-03-03", "渠道": "财政投入", "类型": "到位", "金额(元)": "两千", "文号": "R2"},
+            {
+                "日期": "2016-03-02",
+                "渠道": "财政投入",
+                "类型": "到位",
+                "金额(元)": 1000,
+                "文号": "R1",
+            },
+            {
+                "日期": "2016-03-03",
+                "渠道": "财政投入",
+                "类型": "到位",
+                "金额(元)": "两千",
+                "文号": "R2",
+            },
             "金额(元)",
             2000,
             "SELECT count(*) FROM fund_entry WHERE doc_no IN ('R1', 'R2')",
@@ -175,7 +198,9 @@ def first_file(case: str, c: Case, tmp: Path) -> Path:
     if case == "roster":
         rows = [
             *household("N1", [person("甲一"), person("甲二", "配偶", male=False)]),
-            *household("N2", [person("乙一"), person("乙二", "子", birth="20050101", health="良好")]),
+            *household(
+                "N2", [person("乙一"), person("乙二", "子", birth="20050101", health="良好")]
+            ),
         ]
         return write_xlsx(tmp / "roster.xlsx", rows)
     if case == "villages":

@@ -407,11 +407,11 @@ class Ledger:
             elif theirs is not None and mine != theirs:
                 self._mismatch(entry, base, name, why)
 
-    @staticmethod
-    def _mismatch(entry: Entry, base: Entry, name: str, why: str) -> None:
+    def _mismatch(self, entry: Entry, base: Entry, name: str, why: str) -> None:
+        """Refuse ``entry`` whose field ``name`` differs from the entry it reverses or spends
+        (a village, project or household by its name, as people know it)."""
         mine, theirs = getattr(entry, name), getattr(base, name)
-        shown = channel_label(theirs) if name == "channel" else _show(theirs)
-        mine_shown = channel_label(mine) if name == "channel" else _show(mine)
+        shown, mine_shown = self._name(name, theirs), self._name(name, mine)
         if name == "purpose":
             raise Refusal(
                 "purpose",
@@ -424,7 +424,8 @@ class Ledger:
         raise BadEntry(
             name,
             f"{FIELD_LABELS[name]} {mine_shown} differs from {why} {base.doc} ({shown})",
-            zh=f"{FIELD_LABELS[name]} {mine_shown} 与{_WHY_ZH[why]} {base.doc} 的（{shown}）不同",
+            zh=f"{FIELD_LABELS[name]} {self._name(name, mine, True)} 与{_WHY_ZH[why]} {base.doc} 的"
+            f"{FIELD_LABELS[name]}（{self._name(name, theirs, True)}）不同",
         )
 
     def _complete_reversal(self, entry: Entry) -> Entry:
@@ -594,10 +595,6 @@ class Ledger:
             self.disbursed[channel] += amount
             self.entries[entry.allocation or ""].spent += amount
         self.entries[entry.doc] = _Posted(entry)
-
-
-def _show(value: Any) -> str:
-    return "(blank)" if value is None or value == "" else str(value)
 
 
 # -- balances ---------------------------------------------------------------------------------
