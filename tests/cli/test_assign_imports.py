@@ -6,43 +6,17 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc
 
-from factories import make_id, small_county, write_csv, write_xlsx
+from factories import (
+    CADRE_HEADERS,
+    TEAM_HEADERS,
+    VISIT_HEADERS,
+    make_id,
+    small_county,
+    write_csv,
+    write_xlsx,
+)
 
 AS_OF = "2016-09-30"
-CADRE_HEADERS = [
-    "姓名",
-    "工号",
-    "身份证号",
-    "单位",
-    "职级",
-    "所在乡镇",
-    "是否教师",
-    "联系电话",
-    "在岗",
-]
-TEAM_HEADERS = [
-    "乡镇",
-    "村",
-    "队长",
-    "队长级别",
-    "第一书记",
-    "后盾单位",
-    "联村企业",
-    "企业信用代码",
-    "开始日期",
-    "结束日期",
-]
-VISIT_HEADERS = [
-    "日期",
-    "干部",
-    "户编号",
-    "类型",
-    "慰问金(元)",
-    "物资折价(元)",
-    "办实事件数",
-    "问题",
-    "是否解决",
-]
 TEACHER_ID = make_id("19850505", male=False)
 ZHAO_ID = make_id("19760101")
 CREDIT_CODE = "91110000600037341L"  # a valid 统一社会信用代码

@@ -12,34 +12,15 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from factories import small_county, write_csv, write_xlsx
+from factories import (
+    FUND_HEADERS,
+    LOAN_HEADERS,
+    PROJECT_HEADERS,
+    small_county,
+    write_csv,
+    write_xlsx,
+)
 
-FUND_HEADERS = [
-    "日期",
-    "渠道",
-    "类型",
-    "金额(元)",
-    "乡镇",
-    "村",
-    "项目",
-    "户编号",
-    "用途",
-    "文号",
-    "冲销文号",
-    "拨付文号",
-]
-LOAN_HEADERS = [
-    "户编号",
-    "身份证号",
-    "银行",
-    "金额(元)",
-    "发放日期",
-    "期限(月)",
-    "利率",
-    "用途",
-    "状态",
-]
-PROJECT_HEADERS = ["乡镇", "村", "项目名称", "产业", "规模", "单位", "开始日期"]
 IMPORT_KEYS = {
     "rows_read",
     "rows_rejected",
