@@ -6,43 +6,17 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc
 
-from factories import make_id, small_county, write_csv, write_xlsx
+from factories import (
+    CADRE_HEADERS,
+    TEAM_HEADERS,
+    VISIT_HEADERS,
+    make_id,
+    small_county,
+    write_csv,
+    write_xlsx,
+)
 
 AS_OF = "2016-09-30"
-CADRE_HEADERS = [
-    "姓名",
-    "工号",
-    "身份证号",
-    "单位",
-    "职级",
-    "所在乡镇",
-    "是否教师",
-    "联系电话",
-    "在岗",
-]
-TEAM_HEADERS = [
-    "乡镇",
-    "村",
-    "队长",
-    "队长级别",
-    "第一书记",
-    "后盾单位",
-    "联村企业",
-    "企业信用代码",
-    "开始日期",
-    "结束日期",
-]
-VISIT_HEADERS = [
-    "日期",
-    "干部",
-    "户编号",
-    "类型",
-    "慰问金(元)",
-    "物资折价(元)",
-    "办实事件数",
-    "问题",
-    "是否解决",
-]
 TEACHER_ID = make_id("19850505", male=False)
 ZHAO_ID = make_id("19760101")
 CREDIT_CODE = "91110000600037341L"  # a valid 统一社会信用代码
@@ -159,8 +133,8 @@ def test_cadres_bad_rows_rejected_to_the_error_workbook(county, tmp_path):
     assert out["errors_file"] == str(errors)
     assert "7 row(s) rejected" in result.stderr
     header, rejected = error_rows(errors)
-    assert list(header) == ["行号", "列", "原因", *CADRE_HEADERS]
-    got = [(r[0], r[1], r[2]) for r in rejected]
+    assert list(header) == ["行号", "列", "原因", *CADRE_HEADERS, "reason"]
+    got = [(r[0], r[1], r[-1]) for r in rejected]
     assert [g[:2] for g in got] == [
         (3, "职级"),
         (4, "身份证号"),
@@ -199,8 +173,14 @@ def test_cadre_conflicting_keys_rejected(county, tmp_path):
     out = run(county, "assign", "cadres", sheet, "--errors", tmp_path / "why.xlsx", code=1)
     assert out["rows_rejected"] == 2 and out["errors_file"] == str(tmp_path / "why.xlsx")
     _h, rejected = error_rows(tmp_path / "why.xlsx")
-    assert rejected[0][1:3] == ("身份证号", "身份证号 belongs to another cadre (李老师, 工号 -)")
-    assert rejected[1][1:3] == ("工号", "this 身份证号 is registered with 工号 G003, not G099")
+    assert (rejected[0][1], rejected[0][-1]) == (
+        "身份证号",
+        "身份证号 belongs to another cadre (李老师, 工号 -)",
+    )
+    assert (rejected[1][1], rejected[1][-1]) == (
+        "工号",
+        "this 身份证号 is registered with 工号 G003, not G099",
+    )
 
 
 def test_cadre_update_blank_keeps_and_departure_recorded(county, tmp_path):
@@ -343,7 +323,7 @@ def test_teams_bad_rows_rejected(county, tmp_path):
     out = run(county, "assign", "teams", sheet, code=1)
     assert out["created"] == 1 and out["rows_rejected"] == 9
     _h, rejected = error_rows(tmp_path / "teams.errors.xlsx")
-    got = {r[0]: (r[1], r[2]) for r in rejected}
+    got = {r[0]: (r[1], r[-1]) for r in rejected}
     assert got[2][0] == "村" and got[2][1].startswith("no village 不存在村 in 漳江镇")
     assert got[3][0] == "队长级别" and "'省级' is not a valid 队长级别" in got[3][1]
     assert got[4][0] == "企业信用代码" and "is not a valid 统一社会信用代码" in got[4][1]
@@ -381,8 +361,11 @@ def test_enterprise_code_must_match_its_name(county, tmp_path):
     )
     assert out["rows_rejected"] == 2 and out["created"] == 1
     _h, rejected = error_rows(tmp_path / "b.errors.xlsx")
-    assert rejected[0][1:3] == ("企业信用代码", f"{CREDIT_CODE} is the code of 甲公司, not 乙公司")
-    assert rejected[1][1:3] == (
+    assert (rejected[0][1], rejected[0][-1]) == (
+        "企业信用代码",
+        f"{CREDIT_CODE} is the code of 甲公司, not 乙公司",
+    )
+    assert (rejected[1][1], rejected[1][-1]) == (
         "企业信用代码",
         f"甲公司 is registered with 企业信用代码 {CREDIT_CODE}, not {other}",
     )
@@ -471,8 +454,8 @@ def test_visits_bad_rows_rejected(staffed, tmp_path):
     out = run(staffed, "assign", "visits", sheet, code=1)
     assert out["created"] == 1 and out["rows_rejected"] == 10
     header, rejected = error_rows(tmp_path / "visits.errors.xlsx")
-    assert list(header) == ["行号", "列", "原因", *VISIT_HEADERS]
-    got = {r[0]: (r[1], r[2]) for r in rejected}
+    assert list(header) == ["行号", "列", "原因", *VISIT_HEADERS, "reason"]
+    got = {r[0]: (r[1], r[-1]) for r in rejected}
     assert got[3] == (
         "干部",
         "no cadre with 工号, 身份证号 or name '查无此人'; check it, or import the cadre with "

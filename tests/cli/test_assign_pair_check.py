@@ -5,23 +5,20 @@ import re
 
 import pytest
 
-from factories import household, make_id, person, village, write_villages, write_xlsx
+from factories import (
+    CADRE_HEADERS,
+    MEASURE_HEADERS,
+    household,
+    make_id,
+    person,
+    village,
+    write_villages,
+    write_xlsx,
+)
 
 AS_OF = "2016-09-30"
-CADRE_HEADERS = [
-    "姓名",
-    "工号",
-    "身份证号",
-    "单位",
-    "职级",
-    "所在乡镇",
-    "是否教师",
-    "联系电话",
-    "在岗",
-]
 TEAM_HEADERS = ["乡镇", "村", "队长", "队长级别", "第一书记", "后盾单位", "开始日期", "结束日期"]
 VISIT_HEADERS = ["日期", "干部", "户编号", "类型", "慰问金(元)", "问题", "是否解决"]
-MEASURE_HEADERS = ["日期", "户编号", "身份证号", "措施", "内容", "金额(元)", "经办干部"]
 # the rules on measures delivered (tests/cli/test_measures.py covers them)
 COVERAGE_RULES = {
     "measure_not_delivered",

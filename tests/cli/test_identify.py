@@ -203,8 +203,8 @@ def test_row_fault_rejects_the_whole_household(cli, tmp_path, bad_member, column
     assert out["errors_file"] == str(tmp_path / "roster.errors.xlsx")
     errs = errors_of(tmp_path / "roster.errors.xlsx")
     assert [e["行号"] for e in errs] == [4, 5, 6]
-    assert errs[1]["列"] == column and reason in errs[1]["原因"]
-    assert errs[0]["原因"] == errs[2]["原因"] == "household B1 rejected, see row 5"
+    assert errs[1]["列"] == column and reason in errs[1]["reason"]
+    assert errs[0]["reason"] == errs[2]["reason"] == "household B1 rejected, see row 5"
     assert errs[0]["姓名"] == "户主B"  # the original cells come along
     assert cli.sql("SELECT household_no FROM household ORDER BY 1") == [("G1",), ("G2",)]
 
@@ -226,7 +226,7 @@ def test_household_faults(cli, tmp_path, members, row, column, reason):
     identify(cli, roster, code=1)
     errs = errors_of(tmp_path / "roster.errors.xlsx")
     fault = next(e for e in errs if e["行号"] == row)
-    assert (fault["列"] or "") == column and reason in fault["原因"]
+    assert (fault["列"] or "") == column and reason in fault["reason"]
 
 
 def test_conflicting_repeated_household_field(cli, tmp_path):
@@ -238,7 +238,7 @@ def test_conflicting_repeated_household_field(cli, tmp_path):
     err = errors_of(tmp_path / "roster.errors.xlsx")[1]
     assert (
         err["列"] == "家庭年人均纯收入(元)"
-        and err["原因"] == "'3,000.00' differs from the 户主 row 2 ('2,000.00')"
+        and err["reason"] == "'3,000.00' differs from the 户主 row 2 ('2,000.00')"
     )
 
 
@@ -256,7 +256,7 @@ def test_id_in_two_households_rejects_both(cli, tmp_path):
     roster = county_with(tmp_path, a, b, good("G1"))
     out = json.loads(identify(cli, roster, code=1).stdout)
     assert out["households"] == 1 and out["rows_rejected"] == 3
-    reasons = {e["行号"]: e["原因"] for e in errors_of(tmp_path / "roster.errors.xlsx")}
+    reasons = {e["行号"]: e["reason"] for e in errors_of(tmp_path / "roster.errors.xlsx")}
     assert reasons[3] == f"身份证号 {shared} also appears in household B1 (row 4)"
     assert reasons[4] == f"身份证号 {shared} also appears in household A1 (row 3)"
 
@@ -269,7 +269,7 @@ def test_full_width_and_fifteen_digit_ids_match_after_normalising(cli, tmp_path)
     b = household("B1", [{**person("乙"), "身份证号": fifteen}])
     roster = county_with(tmp_path, a, b)
     identify(cli, roster, code=1)
-    assert all("also appears" in e["原因"] for e in errors_of(tmp_path / "roster.errors.xlsx"))
+    assert all("also appears" in e["reason"] for e in errors_of(tmp_path / "roster.errors.xlsx"))
 
 
 def test_lower_case_x_and_spaces_are_normalised(cli, tmp_path):
@@ -284,11 +284,18 @@ def test_lower_case_x_and_spaces_are_normalised(cli, tmp_path):
 
 
 def test_error_file_is_removed_when_clean(cli, tmp_path):
+    """A stale error workbook fupin wrote goes once the roster is clean; a file of that name
+    fupin did not write (or somebody saved since) is left alone."""
+    bad = household("B1", [{**person("甲"), "健康状况": "x"}])
+    roster = county_with(tmp_path, bad, good("G1"))
     stale = tmp_path / "roster.errors.xlsx"
-    stale.write_text("old")
+    assert json.loads(identify(cli, roster, code=1).stdout)["errors_file"] == str(stale)
     roster = county_with(tmp_path, good("G1"))
     assert json.loads(identify(cli, roster, code=0).stdout)["errors_file"] is None
     assert not stale.exists()
+    stale.write_text("not fupin's")
+    assert json.loads(identify(cli, roster, code=0).stdout)["errors_file"] is None
+    assert stale.read_text() == "not fupin's"
 
 
 def test_errors_option_and_csv_errors(cli, tmp_path):
@@ -301,7 +308,9 @@ def test_errors_option_and_csv_errors(cli, tmp_path):
     with (tmp_path / "r.errors.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:4] == ["行号", "列", "原因", "乡镇"]
-    assert rows[1][:2] == ["2", "健康状况"] and rows[1][2].startswith("'x' is not a valid 健康状况")
+    assert rows[1][:2] == ["2", "健康状况"] and rows[1][-1].startswith(
+        "'x' is not a valid 健康状况"
+    )
     target = tmp_path / "mine.xlsx"
     out = json.loads(identify(cli, roster, "--errors", target, code=1).stdout)
     assert out["errors_file"] == str(target) and target.exists()
@@ -477,7 +486,7 @@ def test_person_registered_elsewhere_is_refused_unless_allow_moves(cli, tmp_path
     assert out["moves_refused"] == 1 and out["households"] == 0
     err = errors_of(tmp_path / "b.errors.xlsx")[1]
     assert (
-        err["原因"]
+        err["reason"]
         == f"身份证号 {mover['身份证号']} is registered in household A1, not B1; if the person moved, run again with --allow-moves"
     )
     out = json.loads(identify(cli, second, "--allow-moves", code=0).stdout)
@@ -601,7 +610,7 @@ def test_bad_village_rows(cli, tmp_path):
     out = json.loads(identify(cli, "--villages", v, code=1).stdout)
     assert out["villages_rejected"] == 2
     errs = errors_of(tmp_path / "v.errors.xlsx")
-    assert [(e["列"], e["原因"]) for e in errs] == [
+    assert [(e["列"], e["reason"]) for e in errs] == [
         ("村代码", "'12345' is not a 12-digit 统计用区划代码"),
         ("是否贫困村", "'也许' is not yes or no; use 是 or 否 (also Y/N, 1/0)"),
     ]
@@ -621,7 +630,7 @@ def test_numbers_too_large_or_impossible_are_rejected_rows(cli, tmp_path):
     )
     out = json.loads(identify(cli, "--villages", v, code=1).stdout)
     assert out["villages_rejected"] == 4
-    errs = [(e["列"], e["原因"]) for e in errors_of(tmp_path / "v.errors.xlsx")]
+    errs = [(e["列"], e["reason"]) for e in errors_of(tmp_path / "v.errors.xlsx")]
     assert errs[0] == ("户籍人口", "'1e+30' is too large for this column; check the cell")
     assert errs[1][0] == "村集体经济收入(元)" and "is more than 100亿元" in errs[1][1]
     assert errs[2] == ("农业人口", "must be 0 or more, not -5")
@@ -775,7 +784,7 @@ def test_roster_villages_are_the_registers_once_it_has_a_villages_sheet(cli, tmp
     roster = write_xlsx(tmp_path / "typos.xlsx", rows)
     out = json.loads(identify(cli, roster, code=1).stdout)
     assert out["rows_read"] == 4 and out["rows_rejected"] == 3
-    errs = [(e["行号"], e["列"], e["原因"]) for e in errors_of(tmp_path / "typos.errors.xlsx")]
+    errs = [(e["行号"], e["列"], e["reason"]) for e in errors_of(tmp_path / "typos.errors.xlsx")]
     assert errs == [
         (
             2,
@@ -831,7 +840,7 @@ def test_a_member_born_in_the_future_rejects_the_household(cli, tmp_path):
     ]
     out = json.loads(identify(cli, write_xlsx(tmp_path / "r.xlsx", rows), code=1).stdout)
     assert out["rows_rejected"] == 2
-    errs = [(e["行号"], e["列"], e["原因"]) for e in errors_of(tmp_path / "r.errors.xlsx")]
+    errs = [(e["行号"], e["列"], e["reason"]) for e in errors_of(tmp_path / "r.errors.xlsx")]
     assert errs[1] == (
         3,
         "出生日期",

@@ -11,47 +11,19 @@ import subprocess
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from factories import household, person, small_county, write_xlsx
+from factories import (
+    CADRE_HEADERS,
+    FUND_HEADERS,
+    VISIT_HEADERS,
+    household,
+    person,
+    small_county,
+    write_xlsx,
+)
 from workbooks import facts, header_at, records, section, table, title_block
 
 AS_OF = "2016-09-30"  # identification day: the last day of 2016Q3
-CADRE_HEADERS = [
-    "姓名",
-    "工号",
-    "身份证号",
-    "单位",
-    "职级",
-    "所在乡镇",
-    "是否教师",
-    "联系电话",
-    "在岗",
-]
 TEAM_HEADERS = ["乡镇", "村", "队长", "队长级别", "第一书记", "后盾单位", "开始日期", "结束日期"]
-VISIT_HEADERS = [
-    "日期",
-    "干部",
-    "户编号",
-    "类型",
-    "慰问金(元)",
-    "物资折价(元)",
-    "办实事件数",
-    "问题",
-    "是否解决",
-]
-FUND_HEADERS = [
-    "日期",
-    "渠道",
-    "类型",
-    "金额(元)",
-    "乡镇",
-    "村",
-    "项目",
-    "户编号",
-    "用途",
-    "文号",
-    "冲销文号",
-    "拨付文号",
-]
 
 
 def ok(cli, *args, code=0):

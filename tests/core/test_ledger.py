@@ -508,8 +508,8 @@ def test_loan_at_every_limit_is_fine():
         ({"borrower_in_household": False}, "borrower", "not a registered member"),
         ({"household_status": "已脱贫"}, "household", "not a registered poor household"),
         ({"household_status": None}, "household", "not assessed"),
-        ({"purpose": "建房"}, "purpose", "用途「建房」含禁用词 建房"),
-        ({"purpose": "旅游"}, "purpose", "用途「旅游」不含生产性用途词"),
+        ({"purpose": "建房"}, "purpose", "用途 '建房' names the banned word 建房"),
+        ({"purpose": "旅游"}, "purpose", "用途 '旅游' names no production word"),
     ],
 )
 def test_each_loan_rule(changes, field, words):

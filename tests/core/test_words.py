@@ -58,9 +58,11 @@ def test_an_unknown_name_suggests_the_nearest_known_one():
     with pytest.raises(CodeError) as exc:
         NAMES.parse("产业扶助")
     assert str(exc.value).startswith(
-        "'产业扶助' 不是已知的措施，是否应为 产业帮扶？ / '产业扶助' is not a known 措施; "
-        "did you mean 产业帮扶? known: 产业帮扶、易地搬迁、政策兜底、大病救助、教育资助、技能培训、"
-        "危房改造、小额信贷、转移就业"
+        "'产业扶助' is not a known 措施; did you mean 产业帮扶? known: 产业帮扶、易地搬迁、政策兜底、"
+        "大病救助、教育资助、技能培训、危房改造、小额信贷、转移就业"
+    )
+    assert exc.value.zh.startswith(
+        "'产业扶助' 不是已知的措施，是否应为 产业帮扶？；可填：产业帮扶、"
     )
     with pytest.raises(CodeError, match="did you mean 政策兜底"):
         NAMES.parse("兜底保证")  # nearest is the synonym 兜底保障, which means 政策兜底
@@ -148,11 +150,13 @@ def test_the_refusal_names_the_word_and_both_lists():
     short_words, short_banned = ("种植", "养殖"), ("建房", "婚丧")
     banned = purpose_refusal(loan_purpose("买化肥建房", WORDS, BANNED), short_words, short_banned)
     assert banned == (
-        "用途「买化肥建房」含禁用词 建房 / names the banned word 建房: 扶贫小额信贷须用于生产，"
-        "用途写明 种植、养殖 之一，且不含 建房、婚丧 (policy fund.loan.production_words, banned_words)"
+        "用途 '买化肥建房' names the banned word 建房: a micro-loan is for production — name one "
+        "of 种植、养殖 and none of 建房、婚丧 (policy fund.loan.production_words, banned_words)",
+        "用途「买化肥建房」含禁用词 建房：扶贫小额信贷须用于生产，用途写明 种植、养殖 之一，且不含 建房、婚丧",
     )
     none = purpose_refusal(loan_purpose("旅游", WORDS, BANNED), short_words, short_banned)
-    assert none.startswith("用途「旅游」不含生产性用途词 / names no production word: ")
+    assert none[0].startswith("用途 '旅游' names no production word: ")
+    assert none[1].startswith("用途「旅游」不含生产性用途词：")
 
 
 words = st.lists(st.text(min_size=1, max_size=4), max_size=5)

@@ -22,6 +22,7 @@ from fupin_cli.cli.options import (
     state,
 )
 from fupin_cli.errors import EXIT_DATA
+from fupin_cli.io.errors_file import import_hint
 from fupin_cli.io.output import emit, stderr_console
 from fupin_cli.jobs import (
     assign_cadres,
@@ -75,8 +76,8 @@ def _import(ctx: typer.Context, run, path, dry_run, errors, sheet, encoding, fmt
         say.print("dry run: nothing written", markup=False)
     if result.errors_file:
         say.print(
-            f"{result.rows_rejected} row(s) rejected, written to {result.errors_file}; "
-            "fix them there and run again",
+            f"{result.rows_rejected} row(s) rejected; "
+            + import_hint(result.errors_file, result.command),
             markup=False,
         )
         raise typer.Exit(EXIT_DATA)

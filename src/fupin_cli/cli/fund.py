@@ -25,6 +25,7 @@ from fupin_cli.cli.options import (
 from fupin_cli.core.money import fen_to_yuan, format_fen
 from fupin_cli.db.ledger_seal import current_seal
 from fupin_cli.errors import UsageError
+from fupin_cli.io.errors_file import import_hint
 from fupin_cli.io.output import emit, print_json, stderr_console
 from fupin_cli.jobs import fund as job
 from fupin_cli.jobs import fund_registers as registers
@@ -97,11 +98,13 @@ def _import(
             if result.written
             else ("dry run" if dry_run else "nothing was written")
         )
-        _say(
-            ctx,
-            f"{result.rows_rejected} row(s) rejected, {done}; fix them in {result.errors_file} "
-            "and import again",
-        )
+        hint = import_hint(result.errors_file, result.command)
+        if not result.written and not dry_run:  # the corrected rows alone would miss the good
+            hint = (
+                f"rejected rows written to {result.errors_file}; correct the file and import it "
+                f"again, or import it with --partial and then the corrected {result.errors_file}"
+            )
+        _say(ctx, f"{result.rows_rejected} row(s) rejected, {done}; {hint}")
         raise typer.Exit(1)
 
 

@@ -23,6 +23,7 @@ from fupin_cli.cli.options import (
 )
 from fupin_cli.core.money import format_fen
 from fupin_cli.errors import EXIT_DATA, UsageError
+from fupin_cli.io.errors_file import import_hint
 from fupin_cli.io.output import emit, progress_bar, stderr_console, write_csv
 from fupin_cli.jobs import identify as job
 from fupin_cli.jobs.template import write_template
@@ -187,6 +188,6 @@ def _report(result: job.IdentifyResult, fmt: OutputFormat, say) -> None:
         )
     if result.errors_file:
         say.print(
-            f"rejected rows written to {result.errors_file}; fix them there and run again",
+            import_hint(result.errors_file, "identify"),
             markup=False,
         )

@@ -12,8 +12,10 @@ import unicodedata
 from enum import StrEnum
 from typing import Any, Self
 
+from fupin_cli.core.faults import Invalid
 
-class CodeError(ValueError):
+
+class CodeError(Invalid):
     """A value that is not in a code list; the message lists the valid values."""
 
 
@@ -63,7 +65,7 @@ class Coded(StrEnum):
         if isinstance(value, cls):
             return value
         if isinstance(value, bool):
-            raise CodeError(cls._invalid(value))
+            raise cls._invalid(value)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = clean_text(value).lower()
@@ -71,7 +73,7 @@ class Coded(StrEnum):
         if member is None and text.isdigit():
             member = cls.lookup().get(str(int(text)))
         if member is None:
-            raise CodeError(cls._invalid(value))
+            raise cls._invalid(value)
         return member
 
     @classmethod
@@ -79,8 +81,11 @@ class Coded(StrEnum):
         return ", ".join(f"{m.code} {m.value}" if m.code else m.value for m in cls)
 
     @classmethod
-    def _invalid(cls, value: Any) -> str:
-        return f"'{value}' is not a valid {cls.title()}; use one of: {cls.choices()}"
+    def _invalid(cls, value: Any) -> CodeError:
+        return CodeError(
+            f"'{value}' is not a valid {cls.title()}; use one of: {cls.choices()}",
+            zh=f"'{value}' 不是有效的{cls.title()}；请填写其中之一：{cls.choices()}",
+        )
 
 
 def titled(title: str):
@@ -359,4 +364,7 @@ def parse_yes_no(value: Any) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise CodeError(f"'{value}' is not yes or no; use 是 or 否 (also Y/N, 1/0)")
+    raise CodeError(
+        f"'{value}' is not yes or no; use 是 or 否 (also Y/N, 1/0)",
+        zh=f"'{value}' 不是“是”或“否”；请填 是 或 否（也可填 Y/N、1/0）",
+    )

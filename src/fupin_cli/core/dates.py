@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from fupin_cli.core.faults import Invalid
+
 _FORMS = "write it like 2016-09-30"
+_FORMS_ZH = "请写成 2016-09-30 这样的日期"
 # Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is 1900-02-29, a day that never
 # was (kept for Lotus 1-2-3 compatibility); from serial 61 on, day 0 is 1899-12-30.
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -29,7 +32,7 @@ _PATTERNS = [
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
-class DateError(ValueError):
+class DateError(Invalid):
     """A value that is not a real date; the message shows the form that works."""
 
 
@@ -50,17 +53,23 @@ def parse_date(value: Any) -> date:
             return parse_date(str(int(value)))  # 20160930 typed into a cell taken for a number
         return _from_serial(value)
     if not isinstance(value, str):
-        raise DateError(f"'{value}' is not a date; {_FORMS}")
+        raise DateError(f"'{value}' is not a date; {_FORMS}", zh=f"'{value}' 不是日期；{_FORMS_ZH}")
     text = unicodedata.normalize("NFKC", value).strip()
     if not text:
-        raise DateError(f"blank date; {_FORMS}")
+        raise DateError(f"blank date; {_FORMS}", zh=f"日期为空；{_FORMS_ZH}")
     match = next(filter(None, (pattern.fullmatch(text) for pattern in _PATTERNS)), None)
     if match is None:
-        raise DateError(f"'{value.strip()}' is not a date; {_FORMS}")
+        raise DateError(
+            f"'{value.strip()}' is not a date; {_FORMS}",
+            zh=f"'{value.strip()}' 不是日期；{_FORMS_ZH}",
+        )
     try:
         return date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError:
-        raise DateError(f"impossible date '{value.strip()}'; {_FORMS}") from None
+        raise DateError(
+            f"impossible date '{value.strip()}'; {_FORMS}",
+            zh=f"日期 '{value.strip()}' 不存在；{_FORMS_ZH}",
+        ) from None
 
 
 def parse_record_date(value: Any) -> date:
@@ -70,19 +79,26 @@ def parse_record_date(value: Any) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise DateError(
             f"{as_written(value, day)} is outside the years {FIRST_YEAR}–{LAST_YEAR}; check "
-            "the year"
+            "the year",
+            zh=f"{as_written(value, day, zh=True)} 不在 {FIRST_YEAR}–{LAST_YEAR} 年之间；请核对年份",
         )
     return day
 
 
-def as_written(value: Any, day: date) -> str:
+def as_written(value: Any, day: date, *, zh: bool = False) -> str:
     """A date cell as a message names it: the day, or the number the cell holds with the day
-    Excel counts it as (2016.07 in a date cell is 1905-07-08)."""
+    Excel counts it as (2016.07 in a date cell is 1905-07-08); in Chinese with ``zh``."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         shown = int(value) if value == int(value) else value
         if len(str(shown)) == 8:  # 20160930, read as that day
+            if zh:
+                return f"数字 {shown}（读作 {day.isoformat()}）"
             return f"the number {shown} (read as {day.isoformat()})"
+        if zh:
+            return f"数字 {shown}（Excel 记作 {day.isoformat()}）"
         return f"the number {shown} (Excel's day {day.isoformat()})"
+    if zh:
+        return day.isoformat()
     return day.isoformat()
 
 
@@ -90,11 +106,15 @@ def _from_serial(serial: float) -> date:
     """Excel serial → date; a fractional part (time of day) is dropped."""
     if not math.isfinite(serial) or not 1 <= serial < _EXCEL_LAST_SERIAL + 1:
         raise DateError(
-            f"Excel date number {serial} is out of range (1 to {_EXCEL_LAST_SERIAL}); {_FORMS}"
+            f"Excel date number {serial} is out of range (1 to {_EXCEL_LAST_SERIAL}); {_FORMS}",
+            zh=f"Excel 日期数字 {serial} 超出范围（1 至 {_EXCEL_LAST_SERIAL}）；{_FORMS_ZH}",
         )
     day = int(serial)
     if day == _EXCEL_FAKE_LEAP_DAY:
-        raise DateError(f"impossible date: Excel date number {serial} is 1900-02-29; {_FORMS}")
+        raise DateError(
+            f"impossible date: Excel date number {serial} is 1900-02-29; {_FORMS}",
+            zh=f"日期不存在：Excel 日期数字 {serial} 是 1900-02-29；{_FORMS_ZH}",
+        )
     if day < _EXCEL_FAKE_LEAP_DAY:
         day += 1  # before the fake leap day Excel counts one day behind the real calendar
     return _EXCEL_EPOCH + timedelta(days=day)

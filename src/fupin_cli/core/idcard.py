@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cache
 
 from fupin_cli.core.codes import Sex, clean_text
+from fupin_cli.core.faults import Invalid
 
 # ISO 7064 MOD 11-2: the check character is _CHECK_CHARS[sum(digit * weight) % 11] with weights
 # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, which are 2 * 2**(16 - i) mod 11. Since 13 ≡ 2 (mod 11),
@@ -24,11 +25,12 @@ NUMBER_HINT = (
     "stored as a number (Excel keeps 15 digits of a number, and no X) — format the column as "
     "text and retype"
 )
+NUMBER_HINT_ZH = "存成了数字（Excel 只保留数字的前15位，且不能有X），请将该列设为文本格式后重新录入"
 # What a spreadsheet number turned into text looks like: 4.30725199001011E+17, 430725900101123.0
 _LOOKS_NUMERIC = re.compile(r"\d*\.?\d+E[+-]?\d+|\d+\.\d*", re.IGNORECASE)
 
 
-class IdCardError(ValueError):
+class IdCardError(Invalid):
     """An ID number that cannot be right; the message says why in one line."""
 
 
@@ -45,7 +47,10 @@ class IdCard:
 def check_digit(first17: str) -> str:
     """The 18th character (0-9 or X) for the first 17 digits."""
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
-        raise IdCardError(f"need 17 digits to compute a check digit, got '{first17}'")
+        raise IdCardError(
+            f"need 17 digits to compute a check digit, got '{first17}'",
+            zh=f"计算校验位需要17位数字，而不是'{first17}'",
+        )
     return _check_char(first17)
 
 
@@ -91,9 +96,11 @@ def _normalise(value: object) -> tuple[str, date]:
         shown = Decimal(f"{value:.15g}") if isinstance(value, float) else value
         if shown == int(shown):
             shown = int(shown)
-        raise IdCardError(f"ID number {shown} {NUMBER_HINT}")
+        raise IdCardError(
+            f"ID number {shown} {NUMBER_HINT}", zh=f"身份证号 {shown} {NUMBER_HINT_ZH}"
+        )
     if not isinstance(value, str):
-        raise IdCardError(f"not an ID number: {value!r}")
+        raise IdCardError(f"not an ID number: {value!r}", zh=f"不是身份证号：{value!r}")
     # Fast path: plain ASCII letters/digits need no NFKC or white-space removal.
     text = value if value.isascii() and value.isalnum() else clean_text(value)
     text = text.upper()
@@ -101,13 +108,16 @@ def _normalise(value: object) -> tuple[str, date]:
         birth = _birth_date(text[6:14])
         expected = _check_char(text[:17])
         if text[17] != expected:
-            raise IdCardError(f"bad check digit: {text} should end in {expected}")
+            raise IdCardError(
+                f"bad check digit: {text} should end in {expected}",
+                zh=f"身份证号校验位不对：{text} 的最后一位应为 {expected}，请核对号码",
+            )
         return text, birth
     if len(text) == 15 and text.isascii() and text.isdigit():
         body = text[:6] + "19" + text[6:]
         birth = _birth_date(body[6:14])
         return body + _check_char(body), birth
-    raise IdCardError(_shape_error(text, value.strip()))
+    raise _shape_error(text, value.strip())
 
 
 def _check_char(first17: str) -> str:
@@ -122,17 +132,31 @@ def _birth_date(yyyymmdd: str) -> date:
             return date(year, month, day)
     except ValueError:
         pass
-    raise IdCardError(f"impossible birth date {yyyymmdd} in the ID number")
+    raise IdCardError(
+        f"impossible birth date {yyyymmdd} in the ID number",
+        zh=f"身份证号中的出生日期 {yyyymmdd} 不存在",
+    )
 
 
-def _shape_error(text: str, shown: str) -> str:
+def _shape_error(text: str, shown: str) -> IdCardError:
     """Why ``text`` (cleaned, upper-cased) is not an ID number; ``shown`` is what the clerk typed."""
     if not text:
-        return "not an ID number: blank"
+        return IdCardError("not an ID number: blank", zh="身份证号为空，请填写")
     if _LOOKS_NUMERIC.fullmatch(text):
-        return f"ID number '{shown}' {NUMBER_HINT}"
+        return IdCardError(
+            f"ID number '{shown}' {NUMBER_HINT}", zh=f"身份证号 '{shown}' {NUMBER_HINT_ZH}"
+        )
     if text.isascii() and text.isdigit():
-        return f"not an ID number: {len(text)} digits"
+        return IdCardError(
+            f"not an ID number: {len(text)} digits",
+            zh=f"不是身份证号：{len(text)}位数字，应为18位",
+        )
     if len(text) in (15, 18):
-        return f"not an ID number: '{shown}' should be digits, with X allowed only at the end"
-    return f"not an ID number: '{shown}' has {len(text)} characters, not 18"
+        return IdCardError(
+            f"not an ID number: '{shown}' should be digits, with X allowed only at the end",
+            zh=f"不是身份证号：'{shown}' 应全为数字，只有最后一位可以是X",
+        )
+    return IdCardError(
+        f"not an ID number: '{shown}' has {len(text)} characters, not 18",
+        zh=f"不是身份证号：'{shown}' 有{len(text)}个字符，应为18位",
+    )

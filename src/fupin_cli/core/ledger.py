@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fupin_cli.core.codes import Channel, FundKind, Status, clean_text
+from fupin_cli.core.faults import Invalid
 from fupin_cli.core.idcard import age_on
 from fupin_cli.core.money import format_fen
 from fupin_cli.core.policy import FundPolicy, LoanPolicy
@@ -57,6 +58,11 @@ FIELD_LABELS = {
 }
 
 
+# The entries a message names, in Chinese: "allocation X is not in the ledger" → 拨付 X …
+_WHAT_ZH = {"entry": "所冲销的账", "allocation": "拨付"}
+_WHY_ZH = {"allocation": "拨付", "the reversed entry": "所冲销的账"}
+
+
 def yuan(fen: int) -> str:
     return f"{format_fen(fen)} yuan"
 
@@ -75,11 +81,11 @@ def kind_label(key: str) -> str:
         return key
 
 
-class LedgerError(ValueError):
+class LedgerError(Invalid):
     """An entry the ledger does not take. ``field`` names the entry field at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, *, zh: str) -> None:
+        super().__init__(message, zh=zh)
         self.field = field
         self.message = message
 
@@ -96,10 +102,11 @@ class Refusal(LedgerError):
         field: str,
         message: str,
         *,
+        zh: str,
         available: int | None = None,
         shortfall: int | None = None,
     ) -> None:
-        super().__init__(field, message)
+        super().__init__(field, message, zh=zh)
         self.available = available
         self.shortfall = shortfall
 
@@ -189,7 +196,18 @@ class Ledger:
             return None
         return posted.entry.content() == entry.content()
 
-    def difference(self, entry: Entry) -> str:
+    def reused(self, entry: Entry, kind: type[LedgerError] = BadEntry) -> LedgerError:
+        """The fault of an entry whose 文号 is recorded with other content."""
+        return kind(
+            "doc",
+            f"文号 {entry.doc} is already recorded with other content "
+            f"({self.difference(entry)}); a 文号 is used once — correct an entry with a "
+            "冲销 (reversal) under a new 文号",
+            zh=f"文号 {entry.doc} 已登记过不同的内容（{self.difference(entry, zh=True)}）；"
+            "一个文号只用一次——更正请用新文号做一笔冲销",
+        )
+
+    def difference(self, entry: Entry, *, zh: bool = False) -> str:
         """Which fields differ between ``entry`` and the recorded entry of the same 文号."""
         old = self.entries[entry.doc].entry
         names = (
@@ -207,12 +225,13 @@ class Ledger:
         out = []
         for name, a, b in zip(names, old.content(), entry.content(), strict=True):
             if a != b:
-                out.append(f"{FIELD_LABELS[name]} {self._name(name, a)} ≠ {self._name(name, b)}")
-        return ", ".join(out)
+                shown = self._name(name, a, zh), self._name(name, b, zh)
+                out.append(f"{FIELD_LABELS[name]} {shown[0]} ≠ {shown[1]}")
+        return ("，" if zh else ", ").join(out)
 
-    def _name(self, field: str, value: Any) -> str:
+    def _name(self, field: str, value: Any, zh: bool = False) -> str:
         if value is None or value == "":
-            return "(blank)"
+            return "（空白）" if zh else "(blank)"
         if field == "amount":
             return format_fen(value)
         if field == "channel":
@@ -309,12 +328,7 @@ class Ledger:
         if posted is not None:
             if posted.entry.content() == entry.content():
                 return False
-            raise BadEntry(
-                "doc",
-                f"文号 {entry.doc} is already recorded with other content "
-                f"({self.difference(entry)}); a 文号 is used once — correct an entry with a "
-                "冲销 (reversal) under a new 文号",
-            )
+            raise self.reused(entry)
         self.check(entry)
         self.apply(entry)
         return True
@@ -322,46 +336,67 @@ class Ledger:
     def complete(self, entry: Entry) -> Entry:
         """Fill what a reversal or disbursement inherits; raise BadEntry when it does not fit."""
         if entry.amount <= 0:
-            raise BadEntry("amount", "the amount must be above 0 (a correction is a 冲销 entry)")
+            raise BadEntry(
+                "amount",
+                "the amount must be above 0 (a correction is a 冲销 entry)",
+                zh="金额必须大于0（更正请做冲销）",
+            )
         kind = entry.kind
         if kind == REVERSAL:
             return self._complete_reversal(entry)
         if entry.reverses:
             raise BadEntry(
-                "reverses", f"only a 冲销 entry names a 冲销文号, not a {kind_label(kind)}"
+                "reverses",
+                f"only a 冲销 entry names a 冲销文号, not a {kind_label(kind)}",
+                zh=f"只有冲销才填冲销文号，{kind_label(kind)}不填",
             )
         if kind == DISBURSEMENT:
             return self._complete_disbursement(entry)
         if entry.allocation:
             raise BadEntry(
-                "allocation", f"only a 支出 entry names a 拨付文号, not a {kind_label(kind)}"
+                "allocation",
+                f"only a 支出 entry names a 拨付文号, not a {kind_label(kind)}",
+                zh=f"只有支出才填拨付文号，{kind_label(kind)}不填",
             )
         if kind == AGRI_TOTAL:
             if entry.channel is None:
                 entry.channel = INTEGRATED
             return entry
         if entry.channel is None:
-            raise BadEntry("channel", f"a {kind_label(kind)} entry needs a 渠道 (channel)")
+            raise BadEntry(
+                "channel",
+                f"a {kind_label(kind)} entry needs a 渠道 (channel)",
+                zh=f"{kind_label(kind)}须填渠道",
+            )
         if kind == ALLOCATION:
             if not entry.purpose:
-                raise BadEntry("purpose", "a 拨付 (allocation) needs a 用途 (purpose)")
+                raise BadEntry(
+                    "purpose", "a 拨付 (allocation) needs a 用途 (purpose)", zh="拨付须填用途"
+                )
             if entry.village is None and entry.project is None and entry.household is None:
                 raise BadEntry(
-                    "target", "a 拨付 (allocation) goes to a village, a project or a household"
+                    "target",
+                    "a 拨付 (allocation) goes to a village, a project or a household",
+                    zh="拨付须拨到村、项目或户（填村、项目或户编号）",
                 )
         elif kind != RECEIPT:
-            raise BadEntry("kind", f"unknown kind '{kind}'")
+            raise BadEntry("kind", f"unknown kind '{kind}'", zh=f"未知的类型 '{kind}'")
         return entry
 
     def _target(self, entry: Entry, doc: str, what: str) -> _Posted:
         posted = self.entries.get(doc)
         if posted is None:
             field_name = "reverses" if entry.kind == REVERSAL else "allocation"
-            raise BadEntry(field_name, f"{what} {doc} is not in the ledger; record it first")
+            raise BadEntry(
+                field_name,
+                f"{what} {doc} is not in the ledger; record it first",
+                zh=f"{_WHAT_ZH[what]} {doc} 不在台账中；请先登记它",
+            )
         if entry.date < posted.entry.date:
             raise BadEntry(
                 "date",
                 f"dated {entry.date}, before {what} {doc} ({posted.entry.date})",
+                zh=f"日期 {entry.date} 早于{_WHAT_ZH[what]} {doc} 的日期（{posted.entry.date}）",
             )
         return posted
 
@@ -373,34 +408,48 @@ class Ledger:
             elif theirs is not None and mine != theirs:
                 self._mismatch(entry, base, name, why)
 
-    @staticmethod
-    def _mismatch(entry: Entry, base: Entry, name: str, why: str) -> None:
+    def _mismatch(self, entry: Entry, base: Entry, name: str, why: str) -> None:
+        """Refuse ``entry`` whose field ``name`` differs from the entry it reverses or spends
+        (a village, project or household by its name, as people know it)."""
         mine, theirs = getattr(entry, name), getattr(base, name)
-        shown = channel_label(theirs) if name == "channel" else _show(theirs)
-        mine_shown = channel_label(mine) if name == "channel" else _show(mine)
+        shown, mine_shown = self._name(name, theirs), self._name(name, mine)
         if name == "purpose":
             raise Refusal(
                 "purpose",
                 f"用途 {mine_shown} differs from {why} {base.doc} ({shown}): purpose is "
                 f"unchanged; to move money to another purpose, reverse (冲销) the "
                 f"allocation and allocate again",
+                zh=f"用途 {mine_shown} 与{_WHY_ZH[why]} {base.doc} 的用途（{shown}）不同：用途不得"
+                "改变；要改作他用，请冲销这笔拨付后重新拨付",
             )
         raise BadEntry(
-            name, f"{FIELD_LABELS[name]} {mine_shown} differs from {why} {base.doc} ({shown})"
+            name,
+            f"{FIELD_LABELS[name]} {mine_shown} differs from {why} {base.doc} ({shown})",
+            zh=f"{FIELD_LABELS[name]} {self._name(name, mine, True)} 与{_WHY_ZH[why]} {base.doc} 的"
+            f"{FIELD_LABELS[name]}（{self._name(name, theirs, True)}）不同",
         )
 
     def _complete_reversal(self, entry: Entry) -> Entry:
         if entry.allocation:
-            raise BadEntry("allocation", "a 冲销 entry names the 冲销文号 only, not a 拨付文号")
+            raise BadEntry(
+                "allocation",
+                "a 冲销 entry names the 冲销文号 only, not a 拨付文号",
+                zh="冲销只填冲销文号，不填拨付文号",
+            )
         if not entry.reverses:
-            raise BadEntry("reverses", "a 冲销 (reversal) names the 文号 it cancels in 冲销文号")
+            raise BadEntry(
+                "reverses",
+                "a 冲销 (reversal) names the 文号 it cancels in 冲销文号",
+                zh="冲销须在冲销文号中填所冲销的文号",
+            )
         if entry.reverses == entry.doc:
-            raise BadEntry("reverses", "an entry cannot reverse itself")
+            raise BadEntry("reverses", "an entry cannot reverse itself", zh="一笔账不能冲销它自己")
         target = self._target(entry, entry.reverses, "entry")
         if target.entry.kind == REVERSAL:
             raise BadEntry(
                 "reverses",
                 f"{entry.reverses} is itself a 冲销; record a new entry instead of reversing a reversal",
+                zh=f"{entry.reverses} 本身是冲销；请登记一笔新账，不要冲销冲销",
             )
         self._inherit(
             entry,
@@ -412,12 +461,17 @@ class Ledger:
 
     def _complete_disbursement(self, entry: Entry) -> Entry:
         if not entry.allocation:
-            raise BadEntry("allocation", "a 支出 (disbursement) names its allocation in 拨付文号")
+            raise BadEntry(
+                "allocation",
+                "a 支出 (disbursement) names its allocation in 拨付文号",
+                zh="支出须在拨付文号中填所属的拨付",
+            )
         target = self._target(entry, entry.allocation, "allocation")
         if target.entry.kind != ALLOCATION:
             raise BadEntry(
                 "allocation",
                 f"{entry.allocation} is a {kind_label(target.entry.kind)}, not a 拨付 (allocation)",
+                zh=f"{entry.allocation} 是{kind_label(target.entry.kind)}，不是拨付",
             )
         base = target.entry
         # A disbursement may name the project or household an allocation to a village paid;
@@ -449,6 +503,7 @@ class Ledger:
                 "purpose",
                 f"用途 {entry.purpose} is a banned purpose (policy fund.banned_purposes); "
                 "poverty money may not pay for it",
+                zh=f"用途 {entry.purpose} 是禁止的用途（政策 fund.banned_purposes），扶贫资金不得用于此",
             )
         if kind == ALLOCATION:
             channel = entry.channel or ""
@@ -459,6 +514,7 @@ class Ledger:
                     available,
                     f"the available balance of {channel_label(channel)}",
                     "record the receipt first or allocate less",
+                    zh=(f"{channel_label(channel)}的可用余额", "请先登记到账，或少拨一些"),
                 )
         elif kind == DISBURSEMENT:
             alloc = self.entries[entry.allocation or ""]
@@ -469,6 +525,7 @@ class Ledger:
                     available,
                     f"the unspent balance of allocation {entry.allocation}",
                     "spend less or allocate more first",
+                    zh=(f"拨付 {entry.allocation} 的未支出余额", "请少支出，或先追加拨付"),
                 )
         elif kind == REVERSAL:
             target = self.entries[entry.reverses or ""]
@@ -478,6 +535,7 @@ class Ledger:
                     target.open,
                     f"what is left of {entry.reverses} to reverse",
                     "reverse at most what is left",
+                    zh=(f"{entry.reverses} 尚可冲销的金额", "冲销金额不能超过剩余部分"),
                 )
             tkind = target.entry.kind
             if tkind == RECEIPT:
@@ -490,6 +548,7 @@ class Ledger:
                         f"the available balance of {channel_label(channel)} (the rest is "
                         "allocated)",
                         "reverse the allocations first",
+                        zh=(f"{channel_label(channel)}的可用余额（其余已拨付）", "请先冲销拨付"),
                     )
             elif tkind == ALLOCATION and amount > target.unspent:
                 self._refuse(
@@ -497,15 +556,19 @@ class Ledger:
                     target.unspent,
                     f"the unspent balance of allocation {entry.reverses} (the rest is disbursed)",
                     "reverse the disbursements first",
+                    zh=(f"拨付 {entry.reverses} 的未支出余额（其余已支出）", "请先冲销支出"),
                 )
 
     @staticmethod
-    def _refuse(entry: Entry, available: int, what: str, hint: str) -> None:
+    def _refuse(entry: Entry, available: int, what: str, hint: str, *, zh: tuple[str, str]) -> None:
         shortfall = entry.amount - available
+        what_zh, hint_zh = zh
         raise Refusal(
             "amount",
             f"{kind_label(entry.kind)} {entry.doc} of {yuan(entry.amount)} exceeds {what}: "
             f"available {yuan(available)}, short by {yuan(shortfall)}; {hint}",
+            zh=f"{kind_label(entry.kind)} {entry.doc} 金额 {format_fen(entry.amount)} 元超过"
+            f"{what_zh}：可用 {format_fen(available)} 元，差 {format_fen(shortfall)} 元；{hint_zh}",
             available=available,
             shortfall=shortfall,
         )
@@ -533,10 +596,6 @@ class Ledger:
             self.disbursed[channel] += amount
             self.entries[entry.allocation or ""].spent += amount
         self.entries[entry.doc] = _Posted(entry)
-
-
-def _show(value: Any) -> str:
-    return "(blank)" if value is None or value == "" else str(value)
 
 
 # -- balances ---------------------------------------------------------------------------------
@@ -758,31 +817,50 @@ class LoanFacts:
     borrower_in_household: bool = True
 
 
-def loan_violations(loan: LoanFacts, policy: LoanPolicy) -> list[tuple[str, str]]:
-    """Every loan rule the loan breaks (国开办发〔2014〕78号) as (field, sentence); empty when fine.
+def loan_violations(loan: LoanFacts, policy: LoanPolicy) -> list[tuple[str, str, str]]:
+    """Every loan rule the loan breaks (国开办发〔2014〕78号) as (field, sentence, its Chinese);
+    empty when fine.
 
     Fields: amount, term, borrower, household, purpose."""
     out = []
     if loan.amount <= 0:
-        out.append(("amount", "the amount must be above 0"))
+        out.append(("amount", "the amount must be above 0", "金额必须大于0"))
     elif loan.amount > policy.max_fen:
         out.append(
-            ("amount", f"amount {yuan(loan.amount)} is above the limit of {yuan(policy.max_fen)}")
+            (
+                "amount",
+                f"amount {yuan(loan.amount)} is above the limit of {yuan(policy.max_fen)}",
+                f"金额 {format_fen(loan.amount)} 元超过上限 {format_fen(policy.max_fen)} 元",
+            )
         )
     if loan.term_months <= 0:
-        out.append(("term", "the term must be at least 1 month"))
+        out.append(("term", "the term must be at least 1 month", "期限至少1个月"))
     elif loan.term_months > policy.max_months:
         out.append(
-            ("term", f"term {loan.term_months} months is above the limit of {policy.max_months}")
+            (
+                "term",
+                f"term {loan.term_months} months is above the limit of {policy.max_months}",
+                f"期限 {loan.term_months} 个月超过上限 {policy.max_months} 个月",
+            )
         )
     low, high = policy.borrower_age
     age = age_on(loan.borrower_birth, loan.start_date)
     if not low <= age <= high:
         out.append(
-            ("borrower", f"the borrower is {age} at the start date, outside the ages {low}–{high}")
+            (
+                "borrower",
+                f"the borrower is {age} at the start date, outside the ages {low}–{high}",
+                f"借款人发放日时 {age} 岁，不在 {low}–{high} 岁之间",
+            )
         )
     if not loan.borrower_in_household:
-        out.append(("borrower", "the borrower is not a registered member of the household"))
+        out.append(
+            (
+                "borrower",
+                "the borrower is not a registered member of the household",
+                "借款人不是该户登记的成员",
+            )
+        )
     status = None
     if loan.household_status:
         try:
@@ -796,12 +874,14 @@ def loan_violations(loan: LoanFacts, policy: LoanPolicy) -> list[tuple[str, str]
                 "household",
                 f"the household is not a registered poor household (status {shown}; "
                 "needs 已识别, 预脱贫 or 返贫)",
+                f"该户不是在册贫困户（状态 {loan.household_status or '未识别'}；须为 已识别、预脱贫 "
+                "或 返贫）",
             )
         )
     words, banned = policy.production_words, policy.banned_words
     purpose = loan_purpose(loan.purpose, words, banned)
     if not purpose.ok:
-        out.append(("purpose", purpose_refusal(purpose, words, banned)))
+        out.append(("purpose", *purpose_refusal(purpose, words, banned)))
     return out
 
 
@@ -813,18 +893,20 @@ def rate_bp(value: Any) -> int:
     percent; a number below 1 is a percentage-formatted Excel cell (0.0435 → 435). A rate
     above MAX_RATE_PERCENT is refused: 0.5 typed into a plain cell reads as 50%."""
     if isinstance(value, bool):
-        raise ValueError(f"'{value}' is not an interest rate")
+        raise Invalid(f"'{value}' is not an interest rate", zh=f"'{value}' 不是利率")
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"'{value}' is not an interest rate")
+            raise Invalid(f"'{value}' is not an interest rate", zh=f"'{value}' 不是利率")
         number = Decimal(f"{value:.15g}") if isinstance(value, float) else Decimal(value)
         if 0 < number < 1:  # a percentage-formatted cell holds the fraction
             number *= 100
             if number > MAX_RATE_PERCENT:
-                raise ValueError(
+                raise Invalid(
                     f"{value} reads as {number.normalize():f}% (a number below 1 is taken as a "
                     f"percent-formatted cell), above any loan's {MAX_RATE_PERCENT}%; write the "
-                    f"rate with a % sign, like {value}% or 4.35%"
+                    f"rate with a % sign, like {value}% or 4.35%",
+                    zh=f"{value} 读作 {number.normalize():f}%（小于1的数按百分比格式的单元格读），"
+                    f"高于任何贷款的 {MAX_RATE_PERCENT}%；请带 % 号填写利率，如 {value}% 或 4.35%",
                 )
     else:
         text = clean_text(value)
@@ -833,15 +915,25 @@ def rate_bp(value: Any) -> int:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"'{value}' is not an interest rate; write it like 4.35%") from None
+            raise Invalid(
+                f"'{value}' is not an interest rate; write it like 4.35%",
+                zh=f"'{value}' 不是利率；请写成 4.35% 这样",
+            ) from None
     if not number.is_finite() or not 0 <= number <= 100:
-        raise ValueError(f"'{value}' is not an interest rate between 0% and 100%")
+        raise Invalid(
+            f"'{value}' is not an interest rate between 0% and 100%",
+            zh=f"'{value}' 不是 0% 至 100% 之间的利率",
+        )
     if number > MAX_RATE_PERCENT:
-        raise ValueError(
+        raise Invalid(
             f"{number.normalize():f}% is above any loan's annual rate ({MAX_RATE_PERCENT}%); "
-            "write it like 4.35%"
+            "write it like 4.35%",
+            zh=f"{number.normalize():f}% 高于任何贷款的年利率（{MAX_RATE_PERCENT}%）；请写成 4.35% 这样",
         )
     bp = number * 100
     if bp != bp.to_integral_value():
-        raise ValueError(f"'{value}': a rate goes to 2 decimal places of a percent (4.35%)")
+        raise Invalid(
+            f"'{value}': a rate goes to 2 decimal places of a percent (4.35%)",
+            zh=f"'{value}'：利率最多保留百分数的两位小数（如 4.35%）",
+        )
     return int(bp)

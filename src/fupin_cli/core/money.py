@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from fupin_cli.core.codes import clean_text
+from fupin_cli.core.faults import Invalid
 
 _FORMS = "write it like 80000, 80,000.50 or 8万"
+_FORMS_ZH = "请写成 80000、80,000.50 或 8万 这样的金额"
 # [-]¥[-] then plain digits or digits grouped in threes by commas, optional decimals, [万][元].
 _AMOUNT = re.compile(
     r"(?P<sign>[-−]?)(?:¥(?P<sign2>[-−]?))?"
@@ -28,7 +30,7 @@ MAX_YUAN = 10_000_000_000
 MAX_FEN = MAX_YUAN * 100
 
 
-class MoneyError(ValueError):
+class MoneyError(Invalid):
     """A value that is not an amount of money in yuan; the message says why in one line."""
 
 
@@ -51,13 +53,19 @@ def _parse_exact(value: Any, allow_negative: bool) -> int:
     yuan = _to_decimal(value)
     fen = yuan * 100
     if fen != fen.to_integral_value():
-        raise MoneyError(f"'{value}' has fractions of a fen; amounts go to 2 decimal places")
+        raise MoneyError(
+            f"'{value}' has fractions of a fen; amounts go to 2 decimal places",
+            zh=f"'{value}' 不足一分；金额最多保留两位小数",
+        )
     if fen < 0 and not allow_negative:
-        raise MoneyError(f"negative amount '{value}' is not allowed here")
+        raise MoneyError(
+            f"negative amount '{value}' is not allowed here", zh=f"此处金额不能为负数：'{value}'"
+        )
     if abs(fen) > MAX_FEN:
         raise MoneyError(
             f"'{value}' is more than 100亿元 ({MAX_YUAN:,} yuan), beyond any county's money; "
-            "check the cell (an account or ID number?)"
+            "check the cell (an account or ID number?)",
+            zh=f"'{value}' 超过100亿元，不可能是县里的资金；请核对此格（是否误填了账号或身份证号？）",
         )
     return int(fen)
 
@@ -77,33 +85,49 @@ def fen_to_yuan(fen: int) -> Decimal:
 def _to_decimal(value: Any) -> Decimal:
     """Yuan as an exact Decimal, before the fen and sign checks."""
     if isinstance(value, bool) or value is None:
-        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+        raise MoneyError(
+            f"'{value}' is not an amount of money; {_FORMS}",
+            zh=f"'{value}' 不是金额；{_FORMS_ZH}",
+        )
     if isinstance(value, (int, Decimal)):
         if isinstance(value, Decimal) and not value.is_finite():
-            raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+            raise MoneyError(
+                f"'{value}' is not an amount of money; {_FORMS}",
+                zh=f"'{value}' 不是金额；{_FORMS_ZH}",
+            )
         return Decimal(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+            raise MoneyError(
+                f"'{value}' is not an amount of money; {_FORMS}",
+                zh=f"'{value}' 不是金额；{_FORMS_ZH}",
+            )
         # Excel keeps 15 significant digits; beyond them a float is binary noise (0.1 + 0.2).
         return Decimal(f"{value:.15g}")
     if isinstance(value, (date, time, timedelta)):  # an amount in a cell formatted as a date
         raise MoneyError(
             f"the cell shows the date or time {value}: it is formatted as one; format the "
-            "column as a number and check the amount"
+            "column as a number and check the amount",
+            zh=f"此格显示为日期或时间 {value}（格式设成了日期）；请将该列设为数字格式并核对金额",
         )
     if not isinstance(value, str):
-        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+        raise MoneyError(
+            f"'{value}' is not an amount of money; {_FORMS}",
+            zh=f"'{value}' 不是金额；{_FORMS_ZH}",
+        )
     return _parse_text(value)
 
 
 def _parse_text(value: str) -> Decimal:
     text = clean_text(value)  # full-width digits, "，" and "￥" become ASCII; spaces go
     if not text:
-        raise MoneyError(f"blank amount; {_FORMS}")
+        raise MoneyError(f"blank amount; {_FORMS}", zh=f"金额为空；{_FORMS_ZH}")
     match = _AMOUNT.fullmatch(text)
     if match is None or (match["sign"] and match["sign2"]):
-        raise MoneyError(f"'{value}' is not an amount of money; {_FORMS}")
+        raise MoneyError(
+            f"'{value}' is not an amount of money; {_FORMS}",
+            zh=f"'{value}' 不是金额；{_FORMS_ZH}",
+        )
     amount = Decimal(match["number"].replace(",", ""))
     if match["wan"]:
         amount *= _WAN

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fupin_cli.core.codes import Category, Coded, CodeError, Measure, clean_text
+from fupin_cli.core.faults import Invalid
 
 
 def fold(text: object) -> str:
@@ -75,29 +76,36 @@ class Vocabulary:
         hint = f"; did you mean {guess}?" if guess else ";"
         en = f"'{value}' is not a known {self.title}{hint}"
         raise CodeError(
-            f"{zh} / {en} known: {'、'.join(self.labels)} (a county adds its own names under "
-            "[synonyms] in its --policy file)"
+            f"{en} known: {'、'.join(self.labels)} (a county adds its own names under "
+            "[synonyms] in its --policy file)",
+            zh=f"{zh}；可填：{'、'.join(self.labels)}（县里可在政策文件中加自己的叫法）",
         )
 
 
 def synonym_label(synonym: str, target: str, names: Mapping[str, str]) -> str:
     """The canonical label a policy synonym points to (``names``: the built-in names).
 
-    Raises ValueError when the target is no known name, or when the synonym is itself a
+    Raises Invalid (a ValueError) when the target is no known name, or when the synonym is itself a
     built-in name of something else (it would change what that name means)."""
     if not fold(synonym):
-        raise ValueError("a synonym must be some text")
+        raise Invalid("a synonym must be some text", zh="同义词不能为空")
     label = names.get(fold(target))
     if label is None:
         guess = nearest(target, names)
         hint = f" (did you mean {guess}?)" if guess else ""
-        raise ValueError(
-            f"'{target}' is not a known name{hint}; known: "
-            + "、".join(dict.fromkeys(names.values()))
+        known = "、".join(dict.fromkeys(names.values()))
+        raise Invalid(
+            f"'{target}' is not a known name{hint}; known: {known}",
+            zh=f"'{target}' 不是已知的名称"
+            + (f"，是否应为 {guess}？" if guess else "")
+            + f"；可填：{known}",
         )
     builtin = names.get(fold(synonym))
     if builtin is not None and builtin != label:
-        raise ValueError(f"'{synonym}' already names {builtin}; a synonym cannot make it {label}")
+        raise Invalid(
+            f"'{synonym}' already names {builtin}; a synonym cannot make it {label}",
+            zh=f"'{synonym}' 已是 {builtin} 的名称，不能再作 {label} 的同义词",
+        )
     return label
 
 
@@ -137,14 +145,18 @@ def _folded(words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def purpose_refusal(
     purpose: Purpose, production_words: Sequence[str], banned_words: Sequence[str]
-) -> str:
-    """Why a 用途 that is not ``ok`` is refused, naming both lists, in Chinese (English after)."""
+) -> tuple[str, str]:
+    """Why a 用途 that is not ``ok`` is refused, naming both lists: (English, Chinese)."""
+    listed = "、".join(production_words), "、".join(banned_words)
     if purpose.banned:
         found = "、".join(purpose.banned)
-        why = f"用途「{purpose.text}」含禁用词 {found} / names the banned word {found}"
+        why_zh = f"用途「{purpose.text}」含禁用词 {found}"
+        why_en = f"用途 '{purpose.text}' names the banned word {found}"
     else:
-        why = f"用途「{purpose.text}」不含生产性用途词 / names no production word"
+        why_zh = f"用途「{purpose.text}」不含生产性用途词"
+        why_en = f"用途 '{purpose.text}' names no production word"
     return (
-        f"{why}: 扶贫小额信贷须用于生产，用途写明 {'、'.join(production_words)} 之一，"
-        f"且不含 {'、'.join(banned_words)} (policy fund.loan.production_words, banned_words)"
+        f"{why_en}: a micro-loan is for production — name one of {listed[0]} and none of "
+        f"{listed[1]} (policy fund.loan.production_words, banned_words)",
+        f"{why_zh}：扶贫小额信贷须用于生产，用途写明 {listed[0]} 之一，且不含 {listed[1]}",
     )

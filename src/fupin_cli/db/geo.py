@@ -68,6 +68,12 @@ class Geography:
             )
         return ids[0] if ids else None
 
+    def ambiguous_zh(self, text: str) -> str:
+        """``find``'s refusal of a name several townships' villages share, in Chinese."""
+        key = "".join(str(text).split())
+        choices = "、".join(sorted(self.label(i) for i in self.by_name.get(key, [])))
+        return f"有几个村都叫 {key}：{choices}；请写成 乡镇/村 或填代码"
+
     def resolve(self, text: str, *, option: str = "--village") -> int:
         vid = self.find(text)
         if vid is None:

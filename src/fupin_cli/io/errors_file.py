@@ -1,8 +1,15 @@
-"""The error workbook a township cadre opens to fix their sheet.
+"""The error workbook a township cadre opens to fix their sheet — and imports again.
 
-Each rejected row keeps its original cells, plus 行号 (the row as Excel shows it), 列 (the column
-header; empty for a household or row fault) and 原因 (the reason). No error file when nothing was
-rejected — and an old one of the same name is removed, so a stale file never misleads.
+Each rejected row keeps its original cells, after 行号 (the row as Excel shows it), 列 (the
+column header; empty for a household or row fault) and 原因 (the reason, in Chinese), and before
+``reason`` (the same in English, for the clerk). The faulty cell is filled in colour; columns are
+as wide as their content (an ID shows every digit); the sheet prints on A4 landscape, one page
+wide, the header row on every page. Every importer reads the corrected workbook as it reads the
+original sheet: it passes over these added columns (``io.sheets``).
+
+No error file when nothing was rejected — and an old one of the same name that fupin wrote is
+removed, so a stale file never misleads. One somebody has edited or saved since is never
+replaced or removed: the new one goes beside it (``roster.errors-2.xlsx``, then -3 …).
 """
 
 from __future__ import annotations
@@ -16,9 +23,19 @@ from typing import Any
 
 from fupin_cli.errors import UsageError
 from fupin_cli.io.output import guard
-from fupin_cli.io.xlsx import display_width, header_style
+from fupin_cli.io.xlsx import (
+    TEXT_FORMAT,
+    display_width,
+    header_style,
+    save_stamped,
+    unsaved_since,
+)
 
-LEAD = ["行号", "列", "原因"]
+LEAD = ["行号", "列", "原因"]  # before the original cells
+TRAIL = ["reason"]  # after them
+FAULT_FILL = "FFC7CE"  # the faulty cell: Excel's own light red of 'bad'
+WIDTH_ROWS = 2000  # column widths are measured on the first rows (a county file has 10⁵)
+MAX_WIDTH = 60
 
 
 @dataclass(frozen=True)
@@ -26,12 +43,21 @@ class Rejected:
     row: int
     cells: Sequence[Any]
     column: str
-    reason: str
+    reason: str  # English
+    reason_zh: str  # what the cadre reads (core.faults)
 
 
 def default_errors_path(source: Path) -> Path:
     suffix = ".errors.csv" if source.suffix.lower() == ".csv" else ".errors.xlsx"
     return source.with_name(source.stem + suffix)
+
+
+def import_hint(path: str | Path, command: str) -> str:
+    """The end-of-run line naming the error file and the command that imports it corrected."""
+    return (
+        f"rejected rows written to {path}; correct them there and import that file: "
+        f"fupin {command} {path}"
+    )
 
 
 def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected]) -> Path | None:
@@ -44,46 +70,92 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(LEAD + [guard(h) for h in headers])
+            w.writerow(LEAD + [guard(h) for h in headers] + TRAIL)
             for r in rows:
                 w.writerow(
                     [
                         r.row,
                         guard(r.column),
-                        guard(r.reason),
+                        guard(r.reason_zh),
                         *(_csv_cell(c) for c in _pad(r.cells, width)),
+                        guard(r.reason),
                     ]
                 )
         return path
+    _write_xlsx(path, list(headers), rows)
+    return path
+
+
+def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误行")
-    widths = [6, 12, 60] + [max(8, display_width(h) + 2) for h in headers]
+    titles = LEAD + headers + TRAIL
+    width = len(headers)
+    widths = _widths(titles, rows, width)
     for i, w in enumerate(widths):
-        ws.column_dimensions[_letter(i)].width = min(w, 60)
+        ws.column_dimensions[_letter(i)].width = w
     ws.freeze_panes = "A2"
-    from openpyxl.cell import WriteOnlyCell
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as long as it is
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
     header_cells = []
-    for h in LEAD + list(headers):
+    for h in titles:
         c = WriteOnlyCell(ws, value=guard(h))
         c.font, c.fill = header_style()
         header_cells.append(c)
     ws.append(header_cells)
+    fault_fill = PatternFill("solid", fgColor=FAULT_FILL)
+    fault_font = Font(color="9C0006", bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    column_of = {h: i for i, h in reversed(list(enumerate(headers))) if h}  # the first of a name
     for r in rows:
+        faulty = column_of.get(r.column)
         out = []
-        for value in [r.row, r.column, r.reason, *_pad(r.cells, width)]:
+        for i, value in enumerate([r.row, r.column, r.reason_zh, *_pad(r.cells, width), r.reason]):
             cell = WriteOnlyCell(ws, value=guard(value) if isinstance(value, str) else value)
             if isinstance(value, str):
                 cell.data_type = "s"
+                cell.number_format = TEXT_FORMAT  # retyped, an ID stays text
             elif _long_whole(value):
                 cell.number_format = "0"  # a 户编号 typed as a number: every digit shown
+            if i == 2:
+                cell.alignment = wrap
+                cell.font = fault_font
+            elif faulty is not None and i == len(LEAD) + faulty:
+                cell.fill = fault_fill
             out.append(cell)
         ws.append(out)
-    ws.auto_filter.ref = f"A1:{_letter(len(LEAD) + width - 1)}{len(rows) + 1}"
-    wb.save(path)
-    return path
+    ws.auto_filter.ref = f"A1:{_letter(len(titles) - 1)}{len(rows) + 1}"
+    save_stamped(wb, path)
+
+
+def _widths(titles: list[str], rows: list[Rejected], width: int) -> list[float]:
+    """Each column as wide as its widest cell (of the first ``WIDTH_ROWS`` rows), at most
+    ``MAX_WIDTH`` (the reasons wrap); an ID of 18 digits is 18 wide, not ###."""
+    widths = [display_width(t) for t in titles]
+    for r in rows[:WIDTH_ROWS]:
+        values = [r.row, r.column, r.reason_zh, *_pad(r.cells, width), r.reason]
+        for i, v in enumerate(values):
+            shown = _shown(v)
+            if shown > widths[i]:
+                widths[i] = shown
+    return [min(MAX_WIDTH, max(6, w + 2)) for w in widths]
+
+
+def _shown(value: Any) -> int:
+    """The characters Excel needs to show ``value`` whole."""
+    if isinstance(value, float) and _long_whole(value):
+        return len(str(int(value)))
+    if isinstance(value, float):
+        return len(f"{value:.15g}")
+    return display_width(value)
 
 
 def _long_whole(value: Any) -> bool:
@@ -108,14 +180,29 @@ def _letter(i: int) -> str:
     return get_column_letter(i + 1)
 
 
+def free_name(asked: Path, *inputs: Path | None) -> Path:
+    """``asked``, unless a workbook there was edited or saved since fupin wrote it: then the
+    first of ``NAME-2.xlsx``, ``NAME-3.xlsx`` … that is free or fupin's own, untouched."""
+    if asked.suffix.lower() != ".xlsx":
+        return asked  # a csv carries no mark of who saved it last
+    taken = {Path(p).resolve() for p in inputs if p is not None}
+    n = 1
+    candidate = asked
+    while candidate.resolve() in taken or (candidate.exists() and not unsaved_since(candidate)):
+        n += 1
+        candidate = asked.with_name(f"{asked.stem}-{n}{asked.suffix}")
+    return candidate
+
+
 class ErrorFile:
     """The error workbook of one run, written so that it can never contradict the database.
 
     The target is checked before anything is written (not an input file, a folder that exists and
-    can be written), the workbook is staged beside it *inside* the run's transaction (a failure
-    rolls the run back), and ``publish`` puts it in place once the transaction has committed —
-    or removes a stale one when nothing was rejected. As a context manager around the
-    transaction it does the one or the other on leaving.
+    can be written) and moved aside from a workbook somebody edited (``free_name``), the workbook
+    is staged beside it *inside* the run's transaction (a failure rolls the run back), and
+    ``publish`` puts it in place once the transaction has committed — or removes a stale one
+    of fupin's when nothing was rejected. As a context manager around the transaction it does
+    the one or the other on leaving.
     """
 
     def __init__(self, target: Path, *inputs: Path | None) -> None:
@@ -137,6 +224,7 @@ class ErrorFile:
             )
         if self.target.suffix.lower() not in (".xlsx", ".csv"):
             raise UsageError(f"--errors {target}: give a file name ending in .xlsx or .csv")
+        self.target = free_name(self.target, *inputs)
         if not os.access(folder, os.W_OK) or (
             self.target.exists() and not os.access(self.target, os.W_OK)
         ):

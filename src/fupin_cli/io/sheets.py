@@ -420,9 +420,23 @@ def _find_header(
         )
     headers = [("" if c is None else str(c).strip()) for c in cells]
     claimed = set(columns.values())
-    unknown = [h for i, h in enumerate(headers) if h and i not in claimed]
+    added = _error_workbook_columns(headers)
+    unknown = [h for i, h in enumerate(headers) if h and i not in claimed and i not in added]
     # The rows scanned after the header, then the rest: the numbers run on (row index + 1).
     return Table(path, sheet, index + 1, headers, columns, unknown, chain(seen[index + 1 :], rows))
+
+
+def _error_workbook_columns(headers: list[str]) -> set[int]:
+    """The columns an error workbook adds around the original cells (行号, 列, 原因 first,
+    reason last): read back corrected, they are passed over without a warning."""
+    from fupin_cli.io.errors_file import LEAD, TRAIL
+
+    if headers[: len(LEAD)] != LEAD:
+        return set()
+    added = set(range(len(LEAD)))
+    if headers[-len(TRAIL) :] == TRAIL:
+        added |= set(range(len(headers) - len(TRAIL), len(headers)))
+    return added
 
 
 def _bare(header: str) -> str:

@@ -63,6 +63,49 @@ def written_by_fupin(path: Path) -> bool:
     return editor is None or editor[1] in ("", WRITER)
 
 
+def save_stamped(wb: Workbook, path: Path) -> None:
+    """Save ``wb`` as this program's own with its created and modified times equal: Excel, WPS
+    and openpyxl each write their own modified time when they save (see ``unsaved_since``)."""
+    import datetime as dt
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = wb.properties.lastModifiedBy = WRITER
+    wb.properties.created = wb.properties.modified = now
+    # (Workbook.save would set modified to its own now, a second later at times)
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+
+
+def unsaved_since(path: Path) -> bool:
+    """Whether ``path`` is a workbook ``save_stamped`` wrote that nobody has saved since, not even
+    a script with openpyxl (which keeps the creator and the editor but writes its own modified
+    time). Stricter than ``written_by_fupin``: a workbook of an older fupin does not count."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    found = {
+        tag: re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", core)
+        for tag in ("dc:creator", "cp:lastModifiedBy", "dcterms:created", "dcterms:modified")
+    }
+    if any(m is None for m in found.values()):
+        return False
+    text = {tag: m[1] for tag, m in found.items() if m is not None}
+    return (
+        text["dc:creator"] == text["cp:lastModifiedBy"] == WRITER
+        and text["dcterms:created"] == text["dcterms:modified"]
+    )
+
+
 def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:
     """Write ``wb`` to ``path`` whole or not at all (a temporary file beside it, renamed). An
     existing file is replaced only when it is one of this program's own outputs: anything else

@@ -110,24 +110,40 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             staff, idn = v["staff_no"] or None, v["id_number"]
             if not staff and not idn:
                 raise RowFault(
-                    h_staff if "staff_no" in table.columns else h_id, "give 工号 or 身份证号"
+                    h_staff if "staff_no" in table.columns else h_id,
+                    "give 工号 or 身份证号",
+                    zh="请填工号或身份证号",
                 )
             if staff in seen_staff:
-                raise RowFault(h_staff, f"工号 {staff} already given in row {seen_staff[staff]}")
+                raise RowFault(
+                    h_staff,
+                    f"工号 {staff} already given in row {seen_staff[staff]}",
+                    zh=f"工号 {staff} 已在第 {seen_staff[staff]} 行填过",
+                )
             if idn in seen_id:
-                raise RowFault(h_id, f"身份证号 already given in row {seen_id[idn]}")
+                raise RowFault(
+                    h_id,
+                    f"身份证号 already given in row {seen_id[idn]}",
+                    zh=f"身份证号已在第 {seen_id[idn]} 行填过",
+                )
             township_id = None
             if v["township"]:
                 township_id = townships.get(v["township"])
                 if township_id is None:
-                    known = "、".join(sorted(townships)) or "none yet"
+                    known = "、".join(sorted(townships))
                     raise RowFault(
                         table.header_of("township"),
-                        f"no township named {v['township']} (known: {known}); check the spelling",
+                        f"no township named {v['township']} (known: {known or 'none yet'}); "
+                        "check the spelling",
+                        zh=f"没有名为 {v['township']} 的乡镇（现有：{known or '尚无'}）；请核对写法",
                     )
             rank: CadreRank = v["rank"]
             if rank is CadreRank.TEACHER and v["is_teacher"] is False:
-                raise RowFault(table.header_of("is_teacher"), "职级 is 教师 but 是否教师 is 否")
+                raise RowFault(
+                    table.header_of("is_teacher"),
+                    "职级 is 教师 but 是否教师 is 否",
+                    zh="职级为教师，是否教师却填了否",
+                )
             cid = _match(staff, idn, by_staff, by_id, cadres, h_staff, h_id)
         except RowFault as fault:
             result.reject(row_no, cells, fault)
@@ -197,10 +213,12 @@ def _match(
         raise RowFault(
             h_id,
             f"身份证号 belongs to another cadre ({other['name']}, 工号 {other['staff_no'] or '-'})",
+            zh=f"此身份证号属于另一名干部（{other['name']}，工号 {other['staff_no'] or '-'}）",
         )
     if s is None and i is not None and staff and cadres[i]["staff_no"]:
         raise RowFault(
             h_staff,
             f"this 身份证号 is registered with 工号 {cadres[i]['staff_no']}, not {staff}",
+            zh=f"此身份证号登记的工号是 {cadres[i]['staff_no']}，不是 {staff}",
         )
     return s if s is not None else i

@@ -45,6 +45,7 @@ class ImportResult:
     extra: dict[str, int] = field(default_factory=dict)  # per-import counts (units_created …)
     rejected: list[Rejected] = field(default_factory=list, repr=False)
     ignored: str | None = None  # the warning naming the columns no field claims
+    command: str = ""  # the command that imports the file (and its corrected error workbook)
 
     @property
     def problems(self) -> bool:
@@ -52,7 +53,7 @@ class ImportResult:
 
     def reject(self, row: int, cells: Sequence[Any], fault: RowFault) -> None:
         self.rows_rejected += 1
-        self.rejected.append(Rejected(row, cells, fault.column, fault.reason))
+        self.rejected.append(fault.rejected(row, cells))
 
     def count(self, key: str, n: int = 1) -> None:
         self.extra[key] = self.extra.get(key, 0) + n
@@ -108,7 +109,7 @@ def run_import(
     table = open_table(opts.path, spec, sheet=opts.sheet, encoding=opts.encoding)
     if check_header is not None:
         check_header(table)
-    result = ImportResult(dry_run=opts.dry_run, ignored=table.ignored())
+    result = ImportResult(dry_run=opts.dry_run, ignored=table.ignored(), command=command)
     errors = ErrorFile(opts.errors or default_errors_path(opts.path), opts.path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:
         batch = start_batch(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from fupin_cli.core.faults import Invalid
 from fupin_cli.core.policy import Policy
 from fupin_cli.core.words import PLAN_MEMBERS, Vocabulary
 from fupin_cli.db.bulk import executemany
@@ -33,6 +34,7 @@ from fupin_cli.jobs.rows import (
     RowFault,
     digits_text,
     row_is_blank,
+    unknown_household,
 )
 
 SPEC = Spec(
@@ -108,9 +110,7 @@ def _import(
             v = plan.parse(cells)
             hid = households.get(v["household_no"])
             if hid is None:
-                raise RowFault(
-                    h_no, f"no household {v['household_no']} in the register; check the 户编号"
-                )
+                raise unknown_household(h_no, v["household_no"])
             pid = v["id_number"]
             if pid is not None and home.get(pid) != hid:
                 raise RowFault(
@@ -118,17 +118,22 @@ def _import(
                     f"this person is not a member of household {v['household_no']}"
                     + ("" if pid in home else " (nor in the register)")
                     + "; check the 身份证号 and the 户编号",
+                    zh=f"此人不是户 {v['household_no']} 的成员"
+                    + ("" if pid in home else "（也不在库中）")
+                    + "；请核对身份证号和户编号",
                 )
             cid = None
             if v["cadre"]:
                 try:
                     cid = cadres.find(v["cadre"])
-                except ValueError as exc:
-                    raise RowFault(h_cadre, str(exc)) from None
+                except Invalid as exc:
+                    raise RowFault.of(h_cadre, exc) from None
             key = (v["date"].isoformat(), hid, pid, v["measure"], v["content"] or "")
             if key in seen:
                 raise RowFault(
-                    "", f"the same record (日期, 户编号, 身份证号, 措施, 内容) as row {seen[key]}"
+                    "",
+                    f"the same record (日期, 户编号, 身份证号, 措施, 内容) as row {seen[key]}",
+                    zh=f"与第 {seen[key]} 行是同一条记录（日期、户编号、身份证号、措施、内容相同）",
                 )
         except RowFault as fault:
             result.reject(row_no, cells, fault)

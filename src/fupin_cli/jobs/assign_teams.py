@@ -17,6 +17,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
 from fupin_cli.core.codes import LeaderLevel, clean_text
+from fupin_cli.core.faults import Invalid
 from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
@@ -58,7 +59,10 @@ def credit_code(value: Any) -> str:
     try:
         return uscc.validate(text)
     except ValidationError as exc:
-        raise ValueError(f"'{value}' is not a valid 统一社会信用代码 ({exc}); check it") from None
+        raise Invalid(
+            f"'{value}' is not a valid 统一社会信用代码 ({exc}); check it",
+            zh=f"'{value}' 不是有效的统一社会信用代码；请核对",
+        ) from None
 
 
 COLUMNS = [
@@ -109,18 +113,22 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             start: dt.date = v["start"]
             if v["end"] is not None and v["end"] < start:
                 raise RowFault(
-                    table.header_of("end"), f"结束日期 {v['end']} is before 开始日期 {start}"
+                    table.header_of("end"),
+                    f"结束日期 {v['end']} is before 开始日期 {start}",
+                    zh=f"结束日期 {v['end']} 早于开始日期 {start}",
                 )
             if v["leader"] and v["leader_level"] is None:
                 raise RowFault(
                     table.header_of("leader_level"),
                     f"blank, but 队长 {v['leader']} is named; give {LeaderLevel.choices()}",
+                    zh=f"此格为空，但填了队长 {v['leader']}；请填 {LeaderLevel.choices()}",
                 )
             key = (vid, start.isoformat())
             if key in seen:
                 raise RowFault(
                     "",
                     f"the team of {geo.label(vid)} starting {start} is already in row {seen[key]}",
+                    zh=f"{geo.label(vid)} 自 {start} 起的工作队已在第 {seen[key]} 行填过",
                 )
             enterprise_id = _enterprise(units, v["enterprise"], v["credit_code"], table)
         except RowFault as fault:
@@ -184,27 +192,40 @@ def _village(geo: Geography, township: str | None, village: str, table: Table) -
         elsewhere = geo.by_name.get(key, [])
         if vid is None and elsewhere:
             where = "、".join(sorted(geo.names[i][0] for i in elsewhere))
-            raise RowFault(header, f"village {key} is in {where}, not {tkey}")
+            raise _elsewhere(header, key, where, tkey)
         if vid is None:
             raise RowFault(
                 header,
                 f"no village {key} in {tkey}; check the names, or import it with "
                 "'fupin identify --villages' first",
+                zh=f"{tkey} 没有村 {key}；请核对名称，或先用 fupin identify --villages 导入村表",
             )
         if geo.names[vid][0] != tkey:
-            raise RowFault(header, f"village {key} is in {geo.names[vid][0]}, not {tkey}")
+            raise _elsewhere(header, key, geo.names[vid][0], tkey)
         return vid
     try:
         vid = geo.find(key)
     except UsageError as exc:  # a name shared by villages of several townships
-        raise RowFault(header, str(exc).removeprefix("village ")) from None
+        raise RowFault(
+            header, str(exc).removeprefix("village "), zh=geo.ambiguous_zh(key)
+        ) from None
     if vid is None:
         raise RowFault(
             header,
             f"no village {key}; give its 12-digit code or its name (with 乡镇), "
             "or import it with 'fupin identify --villages' first",
+            zh=f"没有村 {key}；请填12位代码或村名（并填乡镇），或先用 fupin identify --villages "
+            "导入村表",
         )
     return vid
+
+
+def _elsewhere(header: str, village: str, where: str, township: str) -> RowFault:
+    return RowFault(
+        header,
+        f"village {village} is in {where}, not {township}",
+        zh=f"村 {village} 在 {where}，不在 {township}",
+    )
 
 
 def _enterprise(units: Units, name: str | None, code_: str | None, table: Table) -> int | None:
@@ -215,16 +236,28 @@ def _enterprise(units: Units, name: str | None, code_: str | None, table: Table)
     by_code = units.by_code.get(code_) if code_ else None
     if not name:
         if by_code is None:
-            raise RowFault(h_name, f"blank; 企业信用代码 {code_} is not known yet, give the name")
+            raise RowFault(
+                h_name,
+                f"blank; 企业信用代码 {code_} is not known yet, give the name",
+                zh=f"此格为空；企业信用代码 {code_} 尚未登记，请填企业名称",
+            )
         units.update(by_code, kind="企业", code=code_)
         return by_code
     by_name = units.by_name.get(name)
     if by_code is not None and by_code != by_name:
-        raise RowFault(h_code, f"{code_} is the code of {units.rows[by_code][0]}, not {name}")
+        raise RowFault(
+            h_code,
+            f"{code_} is the code of {units.rows[by_code][0]}, not {name}",
+            zh=f"{code_} 是 {units.rows[by_code][0]} 的代码，不是 {name} 的",
+        )
     if by_name is None:
         return units.id(name, kind="企业", code=code_)
     old_code = units.rows[by_name][2]
     if code_ and old_code and old_code != code_:
-        raise RowFault(h_code, f"{name} is registered with 企业信用代码 {old_code}, not {code_}")
+        raise RowFault(
+            h_code,
+            f"{name} is registered with 企业信用代码 {old_code}, not {code_}",
+            zh=f"{name} 登记的企业信用代码是 {old_code}，不是 {code_}",
+        )
     units.update(by_name, kind="企业", code=code_ or old_code)
     return by_name

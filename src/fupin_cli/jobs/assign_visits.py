@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from fupin_cli.core.codes import VisitKind, clean_text
+from fupin_cli.core.faults import Invalid
 from fupin_cli.core.idcard import IdCardError, mask_id, normalise_id
 from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
@@ -28,6 +29,7 @@ from fupin_cli.jobs.rows import (
     digits_text,
     integer,
     row_is_blank,
+    unknown_household,
 )
 
 SPEC = Spec(
@@ -82,17 +84,18 @@ class Cadres:
             if idn:
                 self.by_id[idn] = cid
             self.by_name.setdefault(clean_text(name), []).append((cid, staff, idn))
-        self.memo: dict[str, int | str] = {}
+        self.memo: dict[str, int | Invalid] = {}
 
     def find(self, text: str) -> int:
+        """The cadre a cell names (工号, 身份证号 or a unique name); raises ``Invalid``."""
         hit = self.memo.get(text)
         if hit is None:
             hit = self.memo[text] = self._find(text)
-        if isinstance(hit, str):
-            raise ValueError(hit)
+        if isinstance(hit, Invalid):
+            raise hit
         return hit
 
-    def _find(self, text: str) -> int | str:
+    def _find(self, text: str) -> int | Invalid:
         key = clean_text(text)
         cid = self.by_staff.get(key.upper())
         if cid is not None:
@@ -110,10 +113,15 @@ class Cadres:
             who = ", ".join(
                 (f"工号 {staff}" if staff else mask_id(idn or "")) for _c, staff, idn in named
             )
-            return f"{len(named)} cadres are named {key} ({who}); write the 工号 instead"
-        return (
+            return Invalid(
+                f"{len(named)} cadres are named {key} ({who}); write the 工号 instead",
+                zh=f"有{len(named)}名干部叫 {key}（{who}）；请改填工号",
+            )
+        return Invalid(
             f"no cadre with 工号, 身份证号 or name '{text}'; "
-            "check it, or import the cadre with 'fupin assign cadres' first"
+            "check it, or import the cadre with 'fupin assign cadres' first",
+            zh=f"没有工号、身份证号或姓名为 '{text}' 的干部；请核对，或先用 fupin assign cadres "
+            "导入干部",
         )
 
 
@@ -144,18 +152,17 @@ def _import(conn: Connection, table: Table, batch_id: int, result: ImportResult)
             v = plan.parse(cells)
             try:
                 cid = cadres.find(v["cadre"])
-            except ValueError as exc:
-                raise RowFault(h_cadre, str(exc)) from None
+            except Invalid as exc:
+                raise RowFault.of(h_cadre, exc) from None
             hid = households.get(v["household_no"])
             if hid is None:
-                raise RowFault(
-                    h_no,
-                    f"no household {v['household_no']} in the register; check the 户编号",
-                )
+                raise unknown_household(h_no, v["household_no"])
             key = (v["date"].isoformat(), cid, hid, v["kind"].value, v["problem"] or "")
             if key in seen:
                 raise RowFault(
-                    "", f"the same visit (日期, 干部, 户编号, 类型, 问题) as row {seen[key]}"
+                    "",
+                    f"the same visit (日期, 干部, 户编号, 类型, 问题) as row {seen[key]}",
+                    zh=f"与第 {seen[key]} 行是同一次走访（日期、干部、户编号、类型、问题相同）",
                 )
         except RowFault as fault:
             result.reject(row_no, cells, fault)

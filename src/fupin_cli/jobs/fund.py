@@ -57,6 +57,7 @@ from fupin_cli.jobs.rows import (
     TEXT,
     Col,
     RowFault,
+    blank_fault,
     digits_text,
     row_is_blank,
     text,
@@ -246,6 +247,7 @@ class ImportResult:
     partial: bool = False
     rejected: list[Rejected] = field(default_factory=list, repr=False)
     ignored: str | None = None  # the warning naming the columns no field claims
+    command: str = ""  # the command that imports the file (and its corrected error workbook)
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -264,8 +266,8 @@ class ImportResult:
         )
         return out
 
-    def fault(self, row: int, cells: Sequence[Any], column: str, reason: str) -> None:
-        self.rejected.append(Rejected(row, cells, column, reason))
+    def fault(self, row: int, cells: Sequence[Any], fault: RowFault) -> None:
+        self.rejected.append(fault.rejected(row, cells))
         self.rows_rejected += 1
 
 
@@ -289,7 +291,11 @@ def run_import(
     path = Path(path)
     table = open_table(path, spec, sheet=opts.sheet, encoding=opts.encoding)
     result = ImportResult(
-        noun=noun, dry_run=opts.dry_run, partial=opts.partial, ignored=table.ignored()
+        noun=noun,
+        dry_run=opts.dry_run,
+        partial=opts.partial,
+        ignored=table.ignored(),
+        command=command,
     )
     errors = ErrorFile(opts.errors or default_errors_path(path), path)
     with errors, db.transaction(dry_run=opts.dry_run) as conn:
@@ -321,10 +327,10 @@ def run_import(
 
 
 class _Fault:
-    __slots__ = ("reason",)
+    __slots__ = ("exc",)
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, exc: ValueError) -> None:
+        self.exc = exc
 
 
 class _Cache(dict):
@@ -345,7 +351,7 @@ class _Cache(dict):
             try:
                 value = self.parse(raw)
             except ValueError as exc:  # CodeError, MoneyError, DateError are ValueErrors
-                value = _Fault(str(exc))
+                value = _Fault(exc)
             if type(value) is str and not value:
                 value = None
         if value is None:
@@ -372,7 +378,7 @@ class ColumnPlan:
     column is parsed once and each cell costs a dictionary look-up in C (``map``).
 
     ``chunks()`` yields, per chunk of rows, the row numbers, the raw rows, the parsed columns
-    (in ``cols`` order) and the faults {index in chunk: (header, reason)} — the first faulty
+    (in ``cols`` order) and the faults {index in chunk: RowFault} — the first faulty
     column of each bad row, as ``Plan.parse`` would report it."""
 
     def __init__(self, table: Table, cols: Sequence[Col]) -> None:
@@ -391,9 +397,7 @@ class ColumnPlan:
 
     def chunks(
         self,
-    ) -> Iterator[
-        tuple[Sequence[int], Sequence[Any], list[Sequence[Any]], dict[int, tuple[str, str]]]
-    ]:
+    ) -> Iterator[tuple[Sequence[int], Sequence[Any], list[Sequence[Any]], dict[int, RowFault]]]:
         rows = self.table.cells
         width = self.width
         start = self.table.first_row
@@ -407,13 +411,13 @@ class ColumnPlan:
                 cells = [c if len(c) >= width else [*c, *[""] * (width - len(c))] for c in cells]
             by_column = list(zip(*cells, strict=False))  # rows → columns, in C
             columns: list[Sequence[Any]] = []
-            faults: dict[int, tuple[str, str]] = {}
+            faults: dict[int, RowFault] = {}
             for idx, cache, required, header, distinct in self.steps:
                 if idx is None:
                     values: Sequence[Any] = [None] * len(cells)
                     if required:
                         for i in range(len(cells)):
-                            faults.setdefault(i, (header, "blank; fill it in"))
+                            faults.setdefault(i, blank_fault(header))
                 elif distinct:  # 文号: one split/join a cell, no call, no cache
                     values = [
                         (" ".join(v.split()) or None)
@@ -427,16 +431,16 @@ class ColumnPlan:
                     if required and None in values:
                         for i, v in enumerate(values):
                             if v is None:
-                                faults.setdefault(i, (header, "blank; fill it in"))
+                                faults.setdefault(i, blank_fault(header))
                 else:
                     values = list(map(cache.__getitem__, by_column[idx]))
                     if (required and cache.blank) or cache.faulty:
                         for i, v in enumerate(values):
                             if v is None:
                                 if required:
-                                    faults.setdefault(i, (header, "blank; fill it in"))
+                                    faults.setdefault(i, blank_fault(header))
                             elif type(v) is _Fault:
-                                faults.setdefault(i, (header, v.reason))
+                                faults.setdefault(i, RowFault.of(header, v.exc))
                 columns.append(values)
             yield numbers, cells, columns, faults
 
@@ -478,10 +482,14 @@ def import_entries(
                         if row_is_blank(cells[i]):
                             read -= 1
                             continue
-                        raise RowFault(*faults[i])
+                        raise faults[i]
                     first = seen.get(doc)
                     if first is not None:
-                        raise RowFault(header("doc"), f"文号 {doc} is already given in row {first}")
+                        raise RowFault(
+                            header("doc"),
+                            f"文号 {doc} is already given in row {first}",
+                            zh=f"文号 {doc} 已在第 {first} 行填过",
+                        )
                     seen[doc] = row_no
                     vid = pid = hid = None
                     if village or project or household:
@@ -491,7 +499,7 @@ def import_entries(
                             try:
                                 found = refs.target(township, village, project, household)
                             except RefError as exc:
-                                found = RowFault(header(exc.field), exc.message)
+                                found = RowFault.of(header(exc.field), exc)
                             targets[key] = found
                         if type(found) is RowFault:
                             raise found
@@ -515,12 +523,12 @@ def import_entries(
                             unchanged += 1
                             continue
                     except LedgerError as exc:
-                        raise RowFault(
-                            header(_FIELD_KEY.get(exc.field, exc.field)), exc.message
+                        raise RowFault.of(
+                            header(_FIELD_KEY.get(exc.field, exc.field)), exc
                         ) from None
                     accepted.append(entry)
                 except RowFault as fault:
-                    result.fault(row_no, cells[i], fault.column, fault.reason)
+                    result.fault(row_no, cells[i], fault)
         result.rows_read, result.unchanged, result.added = read, unchanged, len(accepted)
         return lambda: _insert_entries(conn, accepted, batch_id)
 
@@ -643,12 +651,7 @@ def add_entry(db: Database, req: AddRequest, *, policy: Policy, dry_run: bool) -
             entry = ledger.complete(entry)
             same = ledger.known(entry)
             if same is False:
-                raise Refusal(
-                    "doc",
-                    f"文号 {entry.doc} is already recorded with other content "
-                    f"({ledger.difference(entry)}); a 文号 is used once — correct an entry with "
-                    "a 冲销 (reversal) under a new 文号",
-                )
+                raise ledger.reused(entry, Refusal)
             if same is None:
                 ledger.check(entry)
                 ledger.apply(entry)

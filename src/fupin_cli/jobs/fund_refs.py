@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from fupin_cli.core.faults import Invalid
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Household, Project
 from fupin_cli.errors import UsageError
@@ -12,9 +13,12 @@ _project = Project.__table__  # type: ignore[attr-defined]
 _household = Household.__table__  # type: ignore[attr-defined]
 
 
-class RefError(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+class RefError(Invalid):
+    """A village, project or household a row names that the register does not hold (or not
+    there); ``field`` is the row's field at fault."""
+
+    def __init__(self, field: str, message: str, *, zh: str) -> None:
+        super().__init__(message, zh=zh)
         self.field = field
         self.message = message
 
@@ -43,12 +47,14 @@ class Refs:
             try:
                 vid = self.geo.find(text)
             except UsageError as exc:
-                raise RefError("village", str(exc)) from None
+                raise RefError("village", str(exc), zh=self.geo.ambiguous_zh(text)) from None
             if vid is None:
                 raise RefError(
                     "village",
                     f"no village '{text}' in the register; give its 12-digit code, its name or "
                     "乡镇/村 (villages come from 'fupin identify --villages')",
+                    zh=f"库中没有村 '{text}'；请填12位代码、村名或 乡镇/村（村表由 fupin identify "
+                    "--villages 导入）",
                 )
             self._villages[key] = vid
         return vid
@@ -78,6 +84,7 @@ class Refs:
                     "project",
                     f"no project '{name}' in {self.geo.label(vid)}; "
                     "record it with 'fupin fund projects FILE' first",
+                    zh=f"{self.geo.label(vid)} 没有项目 '{name}'；请先用 fupin fund projects 登记",
                 )
             return pid
         ids = self._project_names.get(name, [])
@@ -85,11 +92,14 @@ class Refs:
             raise RefError(
                 "project",
                 f"no project '{name}' in the register; record it with 'fupin fund projects FILE'",
+                zh=f"库中没有项目 '{name}'；请先用 fupin fund projects 登记",
             )
         if len(ids) > 1:
-            where = ", ".join(sorted(self.geo.label(self._project_village[i]) for i in ids))
+            where = sorted(self.geo.label(self._project_village[i]) for i in ids)
             raise RefError(
-                "project", f"project '{name}' is in several villages ({where}); give the village"
+                "project",
+                f"project '{name}' is in several villages ({', '.join(where)}); give the village",
+                zh=f"几个村都有项目 '{name}'（{'、'.join(where)}）；请填村",
             )
         return ids[0]
 
@@ -119,7 +129,9 @@ class Refs:
         found = self._load_households().get(no)
         if found is None:
             raise RefError(
-                "household", f"no household {no} in the register (import the roster first)"
+                "household",
+                f"no household {no} in the register (import the roster first)",
+                zh=f"库中没有户 {no}（请先导入花名册）",
             )
         return found
 
@@ -153,6 +165,7 @@ class Refs:
                 raise RefError(
                     "household",
                     f"household {household} is in {self.geo.label(hvid)}, not {self.geo.label(vid)}",
+                    zh=f"户 {household} 在 {self.geo.label(hvid)}，不在 {self.geo.label(vid)}",
                 )
             vid = hvid
         pid = None

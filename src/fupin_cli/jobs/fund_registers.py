@@ -92,18 +92,23 @@ def import_projects(
                 try:
                     vid = refs.village(v["township"], v["village"])
                 except RefError as exc:
-                    raise RowFault(header("village"), exc.message) from None
+                    raise RowFault.of(header("village"), exc) from None
                 key = (vid, v["name"])
                 if key in seen:
                     raise RowFault(
                         header("name"),
                         f"project {v['name']} in {refs.geo.label(vid)} is already given in row "
                         f"{seen[key]}",
+                        zh=f"{refs.geo.label(vid)} 的项目 {v['name']} 已在第 {seen[key]} 行填过",
                     )
                 if v["scale"] is not None and v["scale"] < 0:
-                    raise RowFault(header("scale"), f"scale {v['scale']} is below 0")
+                    raise RowFault(
+                        header("scale"),
+                        f"scale {v['scale']} is below 0",
+                        zh=f"规模 {v['scale']} 小于0",
+                    )
             except RowFault as fault:
-                result.fault(row_no, cells, fault.column, fault.reason)
+                result.fault(row_no, cells, fault)
                 continue
             seen[key] = row_no
             values = {
@@ -207,6 +212,7 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                     raise RowFault(
                         header("household"),
                         f"no household {v['household']} in the register (import the roster first)",
+                        zh=f"库中没有户 {v['household']}（请先导入花名册）",
                     )
                 hid, status = found
                 home = conn.execute(
@@ -225,7 +231,8 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                 if broken:
                     raise RowFault(
                         header(_LOAN_FIELDS[broken[0][0]]),
-                        "loan rule broken: " + "; ".join(reason for _f, reason in broken),
+                        "loan rule broken: " + "; ".join(reason for _f, reason, _zh in broken),
+                        zh="不符合小额信贷规定：" + "；".join(zh for _f, _r, zh in broken),
                     )
                 if (repaid := v["repaid"]) is not None:
                     if v["status"] is not LoanStatus.REPAID:
@@ -233,24 +240,30 @@ def import_loans(db: Database, path: Path, *, policy: Policy, opts: ImportOption
                             header("repaid"),
                             f"还款日期 {repaid} given, but 状态 is {v['status'].value}; "
                             f"make 状态 {LoanStatus.REPAID.value} or clear the date",
+                            zh=f"填了还款日期 {repaid}，状态却是 {v['status'].value}；请把状态改为 "
+                            f"{LoanStatus.REPAID.value}，或清空还款日期",
                         )
                     if repaid > dt.date.today():
                         raise RowFault(
-                            header("repaid"), f"还款日期 {repaid} is after today; check the year"
+                            header("repaid"),
+                            f"还款日期 {repaid} is after today; check the year",
+                            zh=f"还款日期 {repaid} 在今天之后；请核对年份",
                         )
                     if repaid < v["start_date"]:
                         raise RowFault(
                             header("repaid"),
                             f"还款日期 {repaid} is before the 发放日期 {v['start_date']}; check both",
+                            zh=f"还款日期 {repaid} 早于发放日期 {v['start_date']}；请核对两者",
                         )
                 key = (v["borrower"], v["bank"], v["start_date"])
                 if key in seen:
                     raise RowFault(
                         header("borrower"),
                         f"the same loan (borrower, bank, date) is already given in row {seen[key]}",
+                        zh=f"同一笔贷款（借款人、银行、发放日期相同）已在第 {seen[key]} 行填过",
                     )
             except RowFault as fault:
-                result.fault(row_no, cells, fault.column, fault.reason)
+                result.fault(row_no, cells, fault)
                 continue
             seen[key] = row_no
             values = {

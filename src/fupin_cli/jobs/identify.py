@@ -34,8 +34,9 @@ from fupin_cli.db.bulk import executemany, next_id, paused_gc, rebuilt_indexes, 
 from fupin_cli.db.engine import Database
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
-from fupin_cli.io.errors_file import ErrorFile, default_errors_path
+from fupin_cli.io.errors_file import ErrorFile, default_errors_path, import_hint
 from fupin_cli.jobs import roster
+from fupin_cli.jobs.rows import RowFault
 from fupin_cli.jobs.villages import VillagesResult, import_villages
 
 Warn = Callable[[str], None]
@@ -227,7 +228,8 @@ def _run(
             stage("committing to the register" if not opts.dry_run else "dry run: writing nothing")
     if result.villages_errors_file:
         warn(
-            f"{result.villages_rejected} village row(s) rejected; see {result.villages_errors_file}"
+            f"{result.villages_rejected} village row(s) rejected; "
+            + import_hint(result.villages_errors_file, "identify --villages")
         )
     return result
 
@@ -288,11 +290,13 @@ def _born_by(parsed: roster.Roster, today: dt.date) -> None:
     for hh in parsed.accepted():
         for p in hh.persons:
             if p.birth_date > today:
-                parsed.fault(
-                    hh,
+                hh.fault(
                     p.row,
-                    column,
-                    f"born {p.birth_date}, a day still to come; check the 出生日期 and 身份证号",
+                    RowFault(
+                        column,
+                        f"born {p.birth_date}, a day still to come; check the 出生日期 and 身份证号",
+                        zh=f"出生于 {p.birth_date}，这一天还没到；请核对出生日期和身份证号",
+                    ),
                 )
 
 
@@ -311,12 +315,15 @@ def _place(geo: Geography, parsed: roster.Roster) -> None:
         if vid is not None:
             township, name = geo.names[vid]
             if hh.township and hh.township != township:
-                parsed.fault(
-                    hh,
+                hh.fault(
                     head_row,
-                    h("township"),
-                    f"村 {hh.village} is the code of {township}/{name}, not of a village in "
-                    f"{hh.township}; check the 乡镇 or the code",
+                    RowFault(
+                        h("township"),
+                        f"村 {hh.village} is the code of {township}/{name}, not of a village in "
+                        f"{hh.township}; check the 乡镇 or the code",
+                        zh=f"村 {hh.village} 是 {township}/{name} 的代码，不是 {hh.township} "
+                        "的村；请核对乡镇或代码",
+                    ),
                 )
             else:
                 hh.township, hh.village = township, name
@@ -324,21 +331,27 @@ def _place(geo: Geography, parsed: roster.Roster) -> None:
         if not listed:
             continue
         if hh.township not in geo.townships:
-            parsed.fault(
-                hh,
+            townships = "、".join(sorted(geo.townships))
+            hh.fault(
                 head_row,
-                h("township"),
-                f"no township {hh.township} in the register; check the spelling "
-                f"(townships: {'、'.join(sorted(geo.townships))})",
+                RowFault(
+                    h("township"),
+                    f"no township {hh.township} in the register; check the spelling "
+                    f"(townships: {townships})",
+                    zh=f"库中没有乡镇 {hh.township}；请核对写法（现有乡镇：{townships}）",
+                ),
             )
             continue
         known = sorted(v for t, v in geo.villages if t == hh.township)
-        parsed.fault(
-            hh,
+        hh.fault(
             head_row,
-            h("village"),
-            f"no village {hh.village} in {hh.township} in the register; check the spelling "
-            f"(its villages: {'、'.join(known) or 'none'}) or add the village with --villages",
+            RowFault(
+                h("village"),
+                f"no village {hh.village} in {hh.township} in the register; check the spelling "
+                f"(its villages: {'、'.join(known) or 'none'}) or add the village with --villages",
+                zh=f"库中 {hh.township} 没有村 {hh.village}；请核对写法（该乡镇的村："
+                f"{'、'.join(known) or '无'}），或用 --villages 导入村表",
+            ),
         )
 
 
@@ -372,12 +385,16 @@ def _register(
             if opts.allow_moves:
                 moves.append((p.id_number, home, hh.no))
             else:
-                parsed.fault(
-                    hh,
+                other = hid_to_no.get(home, home)
+                hh.fault(
                     p.row,
-                    parsed.header("id_number"),
-                    f"身份证号 {p.id_number} is registered in household {hid_to_no.get(home, home)}, "
-                    f"not {hh.no}; if the person moved, run again with --allow-moves",
+                    RowFault(
+                        parsed.header("id_number"),
+                        f"身份证号 {p.id_number} is registered in household {other}, "
+                        f"not {hh.no}; if the person moved, run again with --allow-moves",
+                        zh=f"身份证号 {p.id_number} 已登记在户 {other}，不在户 {hh.no}；"
+                        "如此人已迁入本户，请加 --allow-moves 重新导入",
+                    ),
                 )
                 result.moves_refused += 1
                 break

@@ -30,6 +30,7 @@ from fupin_cli.core.codes import (
     WorkStatus,
 )
 from fupin_cli.core.dates import as_written, parse_date
+from fupin_cli.core.faults import Invalid
 from fupin_cli.core.idcard import IdCard, IdCardError, parse_id
 from fupin_cli.core.money import format_fen
 from fupin_cli.errors import InputError
@@ -114,7 +115,7 @@ SPEC = Spec(
 def _area(value: Any) -> float:
     v = number(value)
     if v < 0:
-        raise ValueError(f"'{value}' cannot be negative")
+        raise Invalid(f"'{value}' cannot be negative", zh=f"'{value}' 不能为负数")
     return v
 
 
@@ -207,7 +208,7 @@ class Household:
     values: list[tuple[int, dict[str, Any]]] = field(
         default_factory=list
     )  # household cells per row
-    faults: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (column, reason)
+    faults: dict[int, RowFault] = field(default_factory=dict)  # row -> its first fault
     # accepted values (from the 户主 row)
     township: str = ""
     village: str = ""
@@ -224,8 +225,8 @@ class Household:
     head_name: str | None = None
     carried: tuple[str | None, str | None] = (None, None)  # 乡镇, 村 in force at the 户主 row
 
-    def fault(self, row: int, column: str, reason: str) -> None:
-        self.faults.setdefault(row, (column, reason))
+    def fault(self, row: int, fault: RowFault) -> None:
+        self.faults.setdefault(row, fault)
 
     def fingerprint(self, village_id: int) -> str:
         """A digest of every fact the register keeps of this household and its members."""
@@ -283,9 +284,6 @@ class Roster:
     def accepted(self) -> Iterator[Household]:
         return (hh for hh in self.households.values() if not hh.faults)
 
-    def fault(self, hh: Household, row: int, column: str, reason: str) -> None:
-        hh.fault(row, column, reason)
-
     def rejected_rows(self) -> list[Rejected]:
         out = []
         for hh in self.households.values():
@@ -294,11 +292,16 @@ class Roster:
             first = min(hh.faults)
             for row, cells in self.original_rows(hh):
                 if row in hh.faults:
-                    column, reason = hh.faults[row]
-                    out.append(Rejected(row, cells, column, reason))
+                    out.append(hh.faults[row].rejected(row, cells))
                 else:
                     out.append(
-                        Rejected(row, cells, "", f"household {hh.no} rejected, see row {first}")
+                        Rejected(
+                            row,
+                            cells,
+                            "",
+                            f"household {hh.no} rejected, see row {first}",
+                            f"户 {hh.no} 整户未导入，错误见第 {first} 行",
+                        )
                     )
         return out
 
@@ -363,15 +366,16 @@ def read(
                 orphans += 1
                 current = Household(f"(row {row_no})", row_no)
                 roster.households[current.no] = current
-                no_fault = (
+                no_fault = RowFault(
                     table.header_of("household_no"),
                     "blank, and no household above it; fill in the 户编号",
+                    zh="户编号为空，上面也没有所属的户；请填写户编号",
                 )
         else:
             try:
                 no = digits_text(no_cell)
             except ValueError as exc:
-                no, no_fault = f"(row {row_no})", (table.header_of("household_no"), str(exc))
+                no, no_fault = f"(row {row_no})", RowFault.of(table.header_of("household_no"), exc)
             current = roster.households.get(no)
             if current is None:
                 current = Household(no, row_no)
@@ -382,7 +386,7 @@ def read(
             pending, pending_hh = [], hh
         pending.append((row_no, cells))
         if no_fault:
-            hh.fault(row_no, *no_fault)
+            hh.fault(row_no, no_fault)
         try:
             p = person_plan.parse(cells)
             card = _id_card(p["id_number"], table.header_of("id_number"))
@@ -390,12 +394,16 @@ def read(
                 raise RowFault(
                     table.header_of("sex"),
                     f"{p['sex'].value} contradicts the ID number ({card.sex.value})",
+                    zh=f"{p['sex'].value} 与身份证号不符（身份证号为{card.sex.value}）",
                 )
             if p["birth_date"] is not None and p["birth_date"] != card.birth_date:
-                written = as_written(cells[table.columns["birth_date"]], p["birth_date"])
+                cell = cells[table.columns["birth_date"]]
                 raise RowFault(
                     table.header_of("birth_date"),
-                    f"{written} contradicts the ID number ({card.birth_date})",
+                    f"{as_written(cell, p['birth_date'])} contradicts the ID number "
+                    f"({card.birth_date})",
+                    zh=f"{as_written(cell, p['birth_date'], zh=True)} 与身份证号中的出生日期"
+                    f"（{card.birth_date}）不符",
                 )
             hh.persons.append(
                 Person(
@@ -421,7 +429,7 @@ def read(
             if p["relation"] is Relation.HEAD:
                 hh.carried = carried
         except RowFault as fault:
-            hh.fault(row_no, fault.column, fault.reason)
+            hh.fault(row_no, fault)
     roster.keep_raw(pending_hh, pending)
     if roster.rows_read == 0:
         raise InputError(
@@ -443,7 +451,7 @@ def _id_card(value: Any, header: str) -> IdCard:
     try:
         return parse_id(value)
     except IdCardError as exc:
-        raise RowFault(header, str(exc)) from None
+        raise RowFault.of(header, exc) from None
 
 
 def _is_footer(cells: list[Any]) -> bool:
@@ -477,23 +485,19 @@ def _check_households(roster: Roster) -> None:
             if p.id_number in seen:
                 hh.fault(
                     p.row,
-                    h("id_number"),
-                    f"身份证号 {p.id_number} appears twice in this household (row {seen[p.id_number]})",
+                    RowFault(
+                        h("id_number"),
+                        f"身份证号 {p.id_number} appears twice in this household "
+                        f"(row {seen[p.id_number]})",
+                        zh=f"身份证号 {p.id_number} 在本户出现两次（另见第 {seen[p.id_number]} 行）",
+                    ),
                 )
             seen.setdefault(p.id_number, p.row)
             other = owners.get(p.id_number)
             if other is not None and other[0] is not hh:
                 first, first_row = other
-                hh.fault(
-                    p.row,
-                    h("id_number"),
-                    f"身份证号 {p.id_number} also appears in household {first.no} (row {first_row})",
-                )
-                first.fault(
-                    first_row,
-                    h("id_number"),
-                    f"身份证号 {p.id_number} also appears in household {hh.no} (row {p.row})",
-                )
+                hh.fault(p.row, _shared_id(h("id_number"), p.id_number, first.no, first_row))
+                first.fault(first_row, _shared_id(h("id_number"), p.id_number, hh.no, p.row))
             else:
                 owners[p.id_number] = (hh, p.row)
         if hh.faults:
@@ -502,16 +506,22 @@ def _check_households(roster: Roster) -> None:
         if not heads:
             hh.fault(
                 hh.first_row,
-                "",
-                f"household {hh.no} has no 户主; mark the head's 与户主关系 as 户主",
+                RowFault(
+                    "",
+                    f"household {hh.no} has no 户主; mark the head's 与户主关系 as 户主",
+                    zh=f"户 {hh.no} 没有户主；请把户主的与户主关系填为 户主",
+                ),
             )
             continue
         if len(heads) > 1:
             for extra in heads[1:]:
                 hh.fault(
                     extra.row,
-                    h("relation"),
-                    f"a second 户主 in household {hh.no} (the first is row {heads[0].row})",
+                    RowFault(
+                        h("relation"),
+                        f"a second 户主 in household {hh.no} (the first is row {heads[0].row})",
+                        zh=f"户 {hh.no} 有第二个户主（第一个在第 {heads[0].row} 行）",
+                    ),
                 )
             continue
         head = heads[0]
@@ -523,28 +533,43 @@ def _check_households(roster: Roster) -> None:
                 if key not in base:
                     hh.fault(
                         row,
-                        h(key),
-                        f"given on a member row but blank on the 户主 row {head.row}; fill it there",
+                        RowFault(
+                            h(key),
+                            f"given on a member row but blank on the 户主 row {head.row}; fill "
+                            "it there",
+                            zh=f"成员行填了，户主行（第 {head.row} 行）却为空；请在户主行填写",
+                        ),
                     )
                 elif base[key] != value:
                     shown, expected = _show(key, value), _show(key, base[key])
                     hh.fault(
                         row,
-                        h(key),
-                        f"'{shown}' differs from the 户主 row {head.row} ('{expected}')",
+                        RowFault(
+                            h(key),
+                            f"'{shown}' differs from the 户主 row {head.row} ('{expected}')",
+                            zh=f"'{shown}' 与户主行（第 {head.row} 行）的 '{expected}' 不同",
+                        ),
                     )
         for p in hh.persons:
             if p.head_name is not None and p.head_name != head.name:
                 hh.fault(
                     p.row,
-                    h("head_name"),
-                    f"'{p.head_name}' is not the 户主's name '{head.name}' (row {head.row})",
+                    RowFault(
+                        h("head_name"),
+                        f"'{p.head_name}' is not the 户主's name '{head.name}' (row {head.row})",
+                        zh=f"'{p.head_name}' 不是户主的姓名 '{head.name}'（第 {head.row} 行）",
+                    ),
                 )
         for key, value in zip(("township", "village"), hh.carried, strict=True):
             if key not in base and value is not None:
                 base[key] = value  # a merged cell above: the value carries down
             if key not in base:
-                hh.fault(head.row, h(key), "blank on the 户主 row; fill it in")
+                hh.fault(
+                    head.row,
+                    RowFault(
+                        h(key), "blank on the 户主 row; fill it in", zh="户主行此格为空；请填写"
+                    ),
+                )
         if hh.faults:
             continue
         hh.township, hh.village = base["township"], base["village"]
@@ -561,6 +586,14 @@ def _check_households(roster: Roster) -> None:
         hh.values = []  # the fields above hold them now
         for p in hh.persons:
             p.head_name = None
+
+
+def _shared_id(header: str, number: str, other: str, row: int) -> RowFault:
+    return RowFault(
+        header,
+        f"身份证号 {number} also appears in household {other} (row {row})",
+        zh=f"身份证号 {number} 也出现在户 {other}（第 {row} 行）",
+    )
 
 
 def _show(key: str, value: Any) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 
+from fupin_cli.core.faults import Invalid
 from fupin_cli.db.geo import Geography
 from fupin_cli.db.models import Village
 from fupin_cli.io.errors_file import Rejected
@@ -70,14 +71,16 @@ SPEC = Spec(
 def village_code(value) -> str:
     code = digits_text(value)
     if not (code.isdigit() and len(code) == 12):
-        raise ValueError(f"'{value}' is not a 12-digit 统计用区划代码")
+        raise Invalid(
+            f"'{value}' is not a 12-digit 统计用区划代码", zh=f"'{value}' 不是12位的统计用区划代码"
+        )
     return code
 
 
 def year(value) -> int:
     y = integer(value)
     if not 1990 <= y <= 2100:
-        raise ValueError(f"'{value}' is not a year")
+        raise Invalid(f"'{value}' is not a year", zh=f"'{value}' 不是年份")
     return y
 
 
@@ -132,19 +135,26 @@ def import_villages(
             v = plan.parse(cells)
             key = (v["township"], v["village"])
             if key in seen:
-                raise RowFault("", f"village {key[0]}/{key[1]} already given in row {seen[key]}")
+                raise RowFault(
+                    "",
+                    f"village {key[0]}/{key[1]} already given in row {seen[key]}",
+                    zh=f"村 {key[0]}/{key[1]} 已在第 {seen[key]} 行填过",
+                )
             code = v["code"]
             if code:
                 other = codes_seen.get(code)
                 owner = geo.by_code.get(code)
                 if other is not None or (owner is not None and geo.names[owner] != key):
                     where = f"row {other}" if other else geo.label(owner)
+                    where_zh = f"第 {other} 行" if other else geo.label(owner)
                     raise RowFault(
-                        table.header_of("code"), f"code {code} is already used by {where}"
+                        table.header_of("code"),
+                        f"code {code} is already used by {where}",
+                        zh=f"代码 {code} 已被{where_zh}使用",
                     )
         except RowFault as fault:
             result.rows_rejected += 1
-            result.rejected.append(Rejected(row_no, cells, fault.column, fault.reason))
+            result.rejected.append(fault.rejected(row_no, cells))
             continue
         seen[key] = row_no
         if code:
