@@ -63,3 +63,11 @@ def _first_header(ws: Worksheet) -> int:
         if isinstance(row[0].value, str) and row[0].value.startswith("项目"):
             return row[0].row
     raise AssertionError(f"no 项目 header on sheet {ws.title}")
+
+
+def error_rows(path) -> list[tuple]:
+    """An error workbook's header row (行号 列 原因 …) and its rows, under its title block."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path)["错误行"]
+    return list(ws.iter_rows(min_row=header_at(ws, "行号"), values_only=True))

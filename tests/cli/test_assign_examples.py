@@ -5,7 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
-from openpyxl import load_workbook
+from workbooks import error_rows
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 AS_OF = "2016-09-30"
@@ -35,11 +35,11 @@ def test_example_sheets_pair_everyone_and_show_their_bad_rows(cli, tmp_path):
     assert (pair["households"], pair["students"], pair["pairs_added"]) == (19, 10, 29)
     visits = run("assign", "visits", tmp_path / "visits.xlsx", code=1)
     assert (visits["created"], visits["rows_rejected"]) == (36, 3)
-    rows = list(load_workbook(tmp_path / "visits.errors.xlsx").active.iter_rows(values_only=True))
+    rows = error_rows(tmp_path / "visits.errors.xlsx")
     assert [r[1] for r in rows[1:]] == ["户编号", "日期", "类型"]
     measures = run("assign", "measures", tmp_path / "measures.xlsx", code=1)
     assert (measures["created"], measures["rows_rejected"]) == (14, 1)
-    rows = list(load_workbook(tmp_path / "measures.errors.xlsx").active.iter_rows(values_only=True))
+    rows = error_rows(tmp_path / "measures.errors.xlsx")
     assert [(r[0], r[1]) for r in rows[1:]] == [(16, "身份证号")]  # a child of another household
     assert run("classify", "--as-of", AS_OF)["classified"] == 19
     gaps = run("assign", "check", "--as-of", AS_OF, code=1)["gaps"]

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from openpyxl import load_workbook
 from stdnum.cn import uscc
 
 from factories import (
@@ -15,6 +14,7 @@ from factories import (
     write_csv,
     write_xlsx,
 )
+from workbooks import error_rows as workbook_error_rows
 
 AS_OF = "2016-09-30"
 TEACHER_ID = make_id("19850505", male=False)
@@ -70,7 +70,7 @@ def run(cli, *args, code=0):
 
 
 def error_rows(path):
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    rows = workbook_error_rows(path)
     return rows[0], rows[1:]
 
 

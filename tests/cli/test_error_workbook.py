@@ -36,6 +36,7 @@ from factories import (
 )
 from fupin_cli.core.faults import UNTRANSLATED
 from fupin_cli.io.errors_file import FAULT_FILL, LEAD, TRAIL
+from workbooks import error_rows, header_at, title_block
 
 AS_OF = "2016-09-30"
 LOAN_HEADERS_REPAID = [*LOAN_HEADERS, "还款日期"]
@@ -234,9 +235,11 @@ def test_the_corrected_error_workbook_is_imported_as_it_is(county, case):
 
     wb = load_workbook(errors)
     ws = wb["错误行"]
-    header = [cell.value for cell in ws[1]]
+    top = header_at(ws, "行号")
+    assert title_block(ws, "行号")[0].endswith("错误行（待更正）")  # a title block above it
+    header = [cell.value for cell in ws[top]]
     assert header[: len(LEAD)] == LEAD and header[-len(TRAIL) :] == TRAIL
-    faulty = [row for row in ws.iter_rows(min_row=2) if row[1].value == c.column]
+    faulty = [row for row in ws.iter_rows(min_row=top + 1) if row[1].value == c.column]
     assert len(faulty) == 1
     at = header.index(c.column)
     cell = faulty[0][at]
@@ -267,8 +270,9 @@ def test_an_id_stored_as_a_number_shows_every_digit_and_columns_fit(cli, tmp_pat
     roster = write_xlsx(tmp_path / "roster.xlsx", rows)
     assert cli("identify", roster, "--as-of", AS_OF).exit_code == 1
     ws = load_workbook(tmp_path / "roster.errors.xlsx")["错误行"]
-    header = [c.value for c in ws[1]]
-    row = {h: c for h, c in zip(header, ws[2], strict=True)}
+    top = header_at(ws, "行号")
+    header = [c.value for c in ws[top]]
+    row = {h: c for h, c in zip(header, ws[top + 1], strict=True)}
     assert row["列"].value == "身份证号"
     assert "存成了数字" in row["原因"].value and "stored as a number" in row["reason"].value
     for name, digits in (("户编号", 13), ("身份证号", 18)):
@@ -282,8 +286,8 @@ def test_an_id_stored_as_a_number_shows_every_digit_and_columns_fit(cli, tmp_pat
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
-    assert ws.print_title_rows == "$1:$1"
-    assert ws.freeze_panes == "A2"
+    assert ws.print_title_rows == f"${top}:${top}"  # the header row, under the title block
+    assert ws.freeze_panes == f"A{top + 1}"
 
 
 # -- a saved error workbook is never replaced ----------------------------------------------------
@@ -311,7 +315,7 @@ def test_an_error_workbook_saved_since_is_kept_and_the_new_one_goes_beside_it(cl
     assert not (tmp_path / "roster.errors-2.xlsx").exists()
 
     wb = load_workbook(first)  # the cadre corrects it in WPS: WPS names its editor
-    wb["错误行"]["A2"].value = 2
+    wb["错误行"].cell(row=header_at(wb["错误行"], "行号") + 1, column=1).value = 2
     wb.properties.lastModifiedBy = "张会计"
     wb.save(first)
     saved = first.read_bytes()
@@ -324,7 +328,7 @@ def test_an_error_workbook_saved_since_is_kept_and_the_new_one_goes_beside_it(cl
 
     time.sleep(1.1)  # a script saves -2 with openpyxl, which keeps creator and editor
     wb = load_workbook(second)
-    wb["错误行"]["B2"].value = "健康状况"
+    wb["错误行"].cell(row=header_at(wb["错误行"], "行号") + 1, column=2).value = "健康状况"
     wb.save(second)
     kept = second.read_bytes()
     out = identify_json(cli, roster, code=1)
@@ -639,11 +643,7 @@ def test_every_reason_an_import_gives_is_in_chinese(busy_county):
     for command, path in bad_files(county):
         result = county(*command, path)
         assert result.exit_code == 1, (path.name, result.stderr)
-        rows = list(
-            load_workbook(path.with_name(path.stem + ".errors.xlsx"))["错误行"].iter_rows(
-                values_only=True
-            )
-        )
+        rows = error_rows(path.with_name(path.stem + ".errors.xlsx"))
         head = rows[0]
         for row in rows[1:]:
             cells = dict(zip(head, row, strict=True))

@@ -20,7 +20,7 @@ from factories import (
     write_csv,
     write_xlsx,
 )
-from workbooks import header_at, title_block
+from workbooks import error_rows, header_at, title_block
 from workbooks import table as workbook_table
 
 IMPORT_KEYS = {
@@ -69,7 +69,7 @@ def fund_file(path: Path, rows, headers=FUND_HEADERS) -> Path:
 
 
 def errors_of(path) -> list[dict[str, Any]]:
-    rows = list(load_workbook(path)["错误行"].iter_rows(values_only=True))
+    rows = error_rows(path)
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
@@ -1206,5 +1206,5 @@ def test_a_long_number_is_shown_whole_in_the_error_workbook(county, tmp_path):
     rows = [e("2016-03-01", "社会帮扶", "到位", 100, "S1", 户编号=4307250010099)]
     fund_import(county, fund_file(tmp_path / "f.xlsx", rows), code=1)
     sheet = load_workbook(tmp_path / "f.errors.xlsx")["错误行"]
-    [cell] = [c for c in sheet[2] if c.value == 4307250010099]
+    [cell] = [c for c in sheet[header_at(sheet, "行号") + 1] if c.value == 4307250010099]
     assert cell.number_format == "0"

@@ -17,7 +17,7 @@ from factories import (
     write_villages,
     write_xlsx,
 )
-from workbooks import header_at, title_block
+from workbooks import error_rows, header_at, title_block
 
 AS_OF = "2016-09-30"
 
@@ -30,8 +30,7 @@ def identify(cli, *args, code=None):
 
 
 def errors_of(path):
-    ws = load_workbook(path)["错误行"]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = error_rows(path)
     head = rows[0]
     return [dict(zip(head, r, strict=True)) for r in rows[1:]]
 
@@ -685,7 +684,9 @@ def test_formula_text_in_names_is_just_text(cli, tmp_path):
     roster = county_with(tmp_path, bad)
     identify(cli, roster, code=1)
     ws = load_workbook(tmp_path / "roster.errors.xlsx")["错误行"]
-    name = ws.cell(row=2, column=3 + 5)  # 行号, 列, 原因, then 乡镇 村 组 户编号 姓名
+    name = ws.cell(
+        row=header_at(ws, "行号") + 1, column=3 + 5
+    )  # 行号, 列, 原因, then 乡镇 村 组 户编号 姓名
     assert name.data_type in ("s", "inlineStr") and name.value.startswith("'=HYPERLINK")
 
 

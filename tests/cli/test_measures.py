@@ -22,9 +22,10 @@ from factories import (
     write_villages,
     write_xlsx,
 )
-from workbooks import facts, records, section, table
+from workbooks import error_rows, facts, records, section, table
 
 AS_OF = "2016-09-30"
+
 HEADERS = ["日期", "户编号", "身份证号", "措施", "内容", "金额(元)", "经办干部"]
 CADRE_HEADERS = ["姓名", "工号", "身份证号", "单位", "职级", "所在乡镇", "是否教师", "在岗"]
 CADRES = [
@@ -183,9 +184,7 @@ def test_bad_rows_go_to_the_error_workbook_and_good_rows_in(county, tmp_path):
     out = load(county, rows, code=1)
     assert (out["rows_read"], out["created"], out["rows_rejected"]) == (13, 2, 11)
     assert out["errors_file"] == str(tmp_path / "measures.errors.xlsx")
-    sheet = list(
-        load_workbook(tmp_path / "measures.errors.xlsx").active.iter_rows(values_only=True)
-    )
+    sheet = error_rows(tmp_path / "measures.errors.xlsx")
     assert list(sheet[0]) == ["行号", "列", "原因", *HEADERS, "reason"]
     got = {r[0]: (r[1], r[-1]) for r in sheet[1:]}
     assert got[3] == ("户编号", "no household H99 in the register; check the 户编号")
@@ -280,12 +279,7 @@ def test_a_county_policy_file_adds_its_own_synonym(county, tmp_path):
     path = write_xlsx(tmp_path / "m.xlsx", rows, HEADERS)
     refused = run(county, "assign", "measures", path, code=1)
     assert refused["rows_rejected"] == 1
-    [reason] = [
-        r[2]
-        for r in load_workbook(tmp_path / "m.errors.xlsx").active.iter_rows(
-            min_row=2, values_only=True
-        )
-    ]
+    [reason] = [r[2] for r in error_rows(tmp_path / "m.errors.xlsx")[1:]]
     assert reason.startswith("'扶贫车间' 不是已知的措施")
     policy = tmp_path / "county.toml"
     policy.write_text(
@@ -738,7 +732,7 @@ def test_villages_sheet_reads_every_service_and_the_year_and_blank_keeps(cli, tm
     )
     out = run(cli, "identify", "--villages", bad, "--as-of", AS_OF, code=1)
     assert out["villages_rejected"] == 1
-    errors = list(load_workbook(tmp_path / "v5.errors.xlsx").active.iter_rows(values_only=True))
+    errors = error_rows(tmp_path / "v5.errors.xlsx")
     assert (errors[1][1], errors[1][-1]) == (
         "通宽带",
         "'部分' is not yes or no; use 是 or 否 (also Y/N, 1/0)",

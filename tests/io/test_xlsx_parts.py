@@ -102,7 +102,10 @@ def test_a_header_naming_a_field_in_another_unit_is_known(header):
 def test_the_error_workbook_shows_long_numbers_whole_and_survives_infinity(tmp_path):
     from openpyxl import load_workbook
 
+    from workbooks import header_at
+
     rows = [Rejected(2, [4307250010099.0, float("inf"), 12.5], "户编号", "why", "原因")]
     path = write_errors(tmp_path / "e.xlsx", ["户编号", "金额", "x"], rows)
-    cells = list(load_workbook(path)["错误行"].iter_rows(min_row=2))[0]
+    ws = load_workbook(path)["错误行"]
+    cells = list(ws.iter_rows(min_row=header_at(ws, "行号") + 1))[0]
     assert [c.number_format for c in cells[3:6]] == ["0", "General", "General"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fupin_cli.errors import UsageError
+from fupin_cli.io.document import Heading, set_page, write_heading
 from fupin_cli.io.output import guard
 from fupin_cli.io.xlsx import (
     TEXT_FORMAT,
@@ -60,7 +61,9 @@ def import_hint(path: str | Path, command: str) -> str:
     )
 
 
-def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected]) -> Path | None:
+def write_errors(
+    path: Path, headers: Sequence[str], rejected: Sequence[Rejected], *, name: str | None = None
+) -> Path | None:
     """Write the rejected rows (sorted by row) to ``path``; remove ``path`` when there are none."""
     if not rejected:
         path.unlink(missing_ok=True)
@@ -82,11 +85,13 @@ def write_errors(path: Path, headers: Sequence[str], rejected: Sequence[Rejected
                     ]
                 )
         return path
-    _write_xlsx(path, list(headers), rows)
+    _write_xlsx(path, list(headers), rows, name or path.name)
     return path
 
 
-def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected]) -> None:
+def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected], name: str) -> None:
+    """The error workbook: a title block naming the file it came from, then the header row
+    (行号 列 原因, the file's own columns, reason) and the rejected rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -98,12 +103,18 @@ def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected]) -> None:
     widths = _widths(titles, rows, width)
     for i, w in enumerate(widths):
         ws.column_dimensions[_letter(i)].width = w
-    ws.freeze_panes = "A2"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as long as it is
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    source = name.split(".errors")[0]
+    title = f"{source} 错误行（待更正）"
+    heading = Heading(
+        title=title,
+        scope=f"原表：{source}　共 {len(rows)} 行待更正",
+        notes=("更正后直接导入本表；标红的单元格是出错的格子，原因见“原因”列。",),
+    )
+    # a write-only sheet writes its properties and panes with its first row: set them first
+    top = 2 + len(heading.lines())  # the header row, under the title and its lines
+    ws.freeze_panes = f"A{top + 1}"
+    set_page(ws, title, header_row=top, widths=widths, landscape=True)
+    assert write_heading(ws, heading, widths) == top  # the importers find the header below it
 
     header_cells = []
     for h in titles:
@@ -132,7 +143,7 @@ def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected]) -> None:
                 cell.fill = fault_fill
             out.append(cell)
         ws.append(out)
-    ws.auto_filter.ref = f"A1:{_letter(len(titles) - 1)}{len(rows) + 1}"
+    ws.auto_filter.ref = f"A{top}:{_letter(len(titles) - 1)}{top + len(rows)}"
     save_stamped(wb, path)
 
 
@@ -239,7 +250,7 @@ class ErrorFile:
             return None
         temp = self.target.with_name(f"~{os.getpid()}-{self.target.name}")
         try:
-            write_errors(temp, headers, rejected)
+            write_errors(temp, headers, rejected, name=self.target.name)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise UsageError(
