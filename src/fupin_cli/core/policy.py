@@ -120,6 +120,7 @@ class Policy:
     fund: FundPolicy
     exit_targets: Mapping[int, int]  # year -> people
     village_exit: VillageExitPolicy
+    county: str = ""  # the county's name, for the written report's title; blank if not given
 
     def income_line_fen(self, year: int) -> int:
         try:
@@ -313,6 +314,9 @@ def _build(r: _Reader) -> Policy:
 
     rep = r.table("report")
     exit_targets = rep.year_map("exit_target", lambda s, k: s.integer(k))
+    county = rep.raw("county")
+    if not isinstance(county, str):
+        raise rep.fail("county", f"must be text (blank for none), not {county!r}")
     rep.done()
 
     ve = r.table("village_exit")
@@ -337,6 +341,7 @@ def _build(r: _Reader) -> Policy:
         fund=fund,
         exit_targets=exit_targets,
         village_exit=village_exit,
+        county=county.strip(),
     )
 
 

@@ -55,7 +55,7 @@ TERMINAL_VILLAGE_EXIT = (
 )
 
 
-def _narrow(t: Table, keep: tuple[str, ...]) -> Table:
+def narrow(t: Table, keep: tuple[str, ...]) -> Table:
     idx = [i for i, h in enumerate(t.headers) if h in keep]
     return Table(
         t.name, t.title, [t.columns[i] for i in idx], [[r[i] for i in idx] for r in t.rows]
@@ -69,16 +69,16 @@ def to_terminal(tables: list[Table], heading: str) -> None:
         if not t.rows:
             continue
         if t.name == "summary":
-            t = _narrow(t, TERMINAL_SUMMARY)
+            t = narrow(t, TERMINAL_SUMMARY)
         elif t.name == "village_exit":
-            t = _narrow(t, TERMINAL_VILLAGE_EXIT)
+            t = narrow(t, TERMINAL_VILLAGE_EXIT)
         rows = [
-            {h: _show(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows
+            {h: show(v, kind) for (h, kind), v in zip(t.columns, r, strict=True)} for r in t.rows
         ]
         console.print(rich_table(rows, [(h, h) for h in t.headers], title=f"{t.title} ({t.name})"))
 
 
-def _show(value, kind: str):
+def show(value, kind: str):
     if value is None:
         return ""
     if kind == YUAN:
