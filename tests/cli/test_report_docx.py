@@ -186,9 +186,19 @@ def test_every_figure_of_the_written_report_is_the_json_reports(county, tmp_path
         len(r["rules"]),
         len(broken),
     )
-    listed = re.findall(r"\d+\. ([^（]+)（([^）]+)）：实际([\d,.]+)元?，标准≥([\d,.]+)元?。", body)
-    assert [(t, s) for t, s, _v, _th in listed] == [(x["title"], x["subject"]) for x in broken]
-    for (_t, _s, value, threshold), x in zip(listed, broken, strict=True):
+    groups = re.findall(r"\d+\. ([^（。]+)（未达标(\d+)项）：([^。]+)。", body)
+    assert [(title, int(n)) for title, n, _detail in groups] == [
+        (title, sum(x["title"] == title for x in broken))
+        for title in dict.fromkeys(x["title"] for x in broken)
+    ]
+    listed = [
+        re.fullmatch(r"(.+)实际([\d,.]+)元?，标准≥([\d,.]+)元?", item).groups()
+        for _title, _n, detail in groups
+        for item in detail.split("；")
+    ]
+    named = [{"county": "全县"}.get(x["subject"], x["subject"]) for x in broken]
+    assert [s for s, _v, _th in listed] == named  # each one named
+    for (_s, value, threshold), x in zip(listed, broken, strict=True):
         read = (fen(value), fen(threshold)) if x["unit"] == "fen" else (int(value), int(threshold))
         assert read == (x["value"], x["threshold"])
 
@@ -273,18 +283,18 @@ def test_every_figure_of_the_written_report_is_the_json_reports(county, tmp_path
         )
         for v in r["poor_villages"]
     ]
-    rules = by_header(annexed["附表10  资金使用规则"])
-    assert len(rules) == len(r["rules"])
-    for row, x in zip(rules, r["rules"], strict=True):
+    rules = by_header(annexed["附表10  资金使用规则未达标"])
+    assert len(rules) == len(broken)
+    for row, x in zip(rules, broken, strict=True):
         money_rule = x["unit"] == "fen"
         read = fen(row["实际"].removesuffix("元")) if money_rule else int(row["实际"])
         standard = row["标准"].lstrip("≥≤").removesuffix("元")
-        assert (row["规则"], read, fen(standard) if money_rule else int(standard)) == (
+        assert (row["规则"], row["对象"], read, fen(standard) if money_rule else int(standard)) == (
             x["title"],
+            x["subject"],
             x["value"],
             x["threshold"],
         )
-        assert row["达标"] == ("是" if x["ok"] else "否")
     gaps = by_header(annexed["附表11  帮扶缺口（按乡镇）"])
     for row in gaps:
         for label, rule in GAP_LABELS.items():
@@ -391,3 +401,36 @@ def test_the_written_report_prints(county, tmp_path):
     footers = re.findall(r"第\s*(\d+)\s*页\s*共\s*(\d+)\s*页", text)
     assert footers == [(str(i), str(pages)) for i in range(1, pages + 1)]
     assert "(A4)" in info
+
+
+def test_a_rule_many_villages_miss_is_counted_and_its_first_three_named():
+    from types import SimpleNamespace
+
+    from fupin_cli.core.periods import parse_period
+    from fupin_cli.reports.written import _rules_text
+
+    def rule(title, subject, value, ok=False, threshold=8_000_000):
+        return {
+            "title": title,
+            "subject": subject,
+            "value": value,
+            "threshold": threshold,
+            "op": ">=",
+            "unit": "fen",
+            "ok": ok,
+        }
+
+    rules = [rule("贫困村产业资金", f"甲镇/{n}村", 100 * i) for i, n in enumerate("一二三四五")]
+    rules += [
+        rule("贫困村产业资金", "甲镇/六村", 9_000_000, ok=True),
+        rule("渠道不透支", "county", 1),
+        rule("项目整合 ≥ 涉农资金 × 比例", "county", 500, threshold=0),  # no total declared
+    ]
+    report = SimpleNamespace(period=parse_period("2016Q3"), rules=rules)
+    assert _rules_text(report) == [
+        "2016年1月1日至9月30日的资金使用规则共核查8项，未达标7项：",
+        "1. 贫困村产业资金（未达标5项）：甲镇/一村、甲镇/二村、甲镇/三村等，逐项见附表。",
+        "2. 渠道不透支（未达标1项）：全县实际0.01元，标准≥80,000.00元。",
+        "3. 项目整合 ≥ 涉农资金 × 比例（未达标1项）：全县实际5.00元，"
+        "标准未能核定（缺少核定所需的数，见 fupin fund check）。",
+    ]

@@ -14,6 +14,7 @@ coverage (households paired over registered).
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter, defaultdict
 from datetime import date
@@ -89,13 +90,9 @@ def _day(d: date, *, year: bool = True) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if year else f"{d.month}月{d.day}日"
 
 
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 def _pct(part: int, whole: int) -> str:
     """A share as the tables print it (two decimals), a dash when there is nothing to share."""
-    return show(_share(part, whole), t.RATE) or "—"
+    return show(part / whole, t.RATE) if whole else "—"
 
 
 def _body(doc, report: Report, county: str, drafted: date) -> None:
@@ -183,41 +180,40 @@ def _headline(d: dict[str, Any], span: str) -> list[str]:
     )
 
     funds = c["funds"]
-    moved, idle = [], []
-    for ch in Channel:
-        f = funds[ch.key]
-        if any(f.values()):
-            moved.append(
-                f"{ch.value}到位{format_fen(f['received_fen'])}{UNIT}、拨付"
-                f"{format_fen(f['allocated_fen'])}{UNIT}、支出{format_fen(f['disbursed_fen'])}{UNIT}"
-            )
-        else:
-            idle.append(ch.value)
-    total = {
-        k: sum(f[k] for f in funds.values())
-        for k in ("received_fen", "allocated_fen", "disbursed_fen")
-    }
+    moved = [f"{ch.value}{_flows(funds[ch.key])}" for ch in Channel if any(funds[ch.key].values())]
+    idle = [ch.value for ch in Channel if not any(funds[ch.key].values())]
     money = f"资金方面，{span}" + ("；".join(moved) if moved else "各渠道均无资金发生")
     if moved:
-        money += (
-            f"。合计到位{format_fen(total['received_fen'])}{UNIT}、拨付"
-            f"{format_fen(total['allocated_fen'])}{UNIT}、支出{format_fen(total['disbursed_fen'])}{UNIT}"
-        )
+        money += "。合计" + _flows({k: sum(f[k] for f in funds.values()) for k in FLOWS})
         if idle:
             money += f"；{'、'.join(idle)}无资金发生"
     money += "。"
 
     cats = "、".join(f"{cat.value}{c['by_category'][cat.key]}户" for cat in Category)
-    planned = sum(m["planned"] for m in c["measures"].values())
-    delivered = sum(m["delivered"] for m in c["measures"].values())
+    planned, delivered = _measures(c)
     tr, em, aid = c["training"], c["employment"], c["student_aid"]
-    plans = (
-        f"分类施策方面，{cats}，未分类{c['unclassified']}户。帮扶措施计划{planned}户次、已落实"
-        f"{delivered}户次，落实率{_pct(delivered, planned)}；劳动力{tr['labourers']}人中已培训"
-        f"{tr['trained']}人；有劳动力的{em['households_with_labour']}户中有人务工{em['in_work']}户；"
-        f"在校生{aid['students']}人中已获教育资助{aid['aided']}人。"
-    )
+    done = [
+        f"帮扶措施计划{planned}户次、已落实{delivered}户次，落实率{_pct(delivered, planned)}",
+        f"劳动力{tr['labourers']}人中已培训{tr['trained']}人",
+        f"有劳动力的{em['households_with_labour']}户中有人务工{em['in_work']}户",
+        f"在校生{aid['students']}人中已获教育资助{aid['aided']}人",
+    ]
+    plans = f"分类施策方面，{cats}，未分类{c['unclassified']}户。{'；'.join(done)}。"
     return [stock, pairing, money, plans]
+
+
+FLOWS = {"received_fen": "到位", "allocated_fen": "拨付", "disbursed_fen": "支出"}
+
+
+def _flows(flows: dict[str, int]) -> str:
+    """到位…元、拨付…元、支出…元 of one channel's (or the channels') money."""
+    return "、".join(f"{word}{format_fen(flows[k])}{UNIT}" for k, word in FLOWS.items())
+
+
+def _measures(scope: dict[str, Any]) -> tuple[int, int]:
+    """Household-measures (户次) planned and delivered, over every measure."""
+    measures = scope["measures"].values()
+    return sum(m["planned"] for m in measures), sum(m["delivered"] for m in measures)
 
 
 def ranking_rows(townships: list[dict[str, Any]]) -> list[list[str]]:
@@ -225,8 +221,7 @@ def ranking_rows(townships: list[dict[str, Any]]) -> list[list[str]]:
     a place (1, 1, 3)."""
     scored = []
     for s in townships:
-        planned = sum(m["planned"] for m in s["measures"].values())
-        delivered = sum(m["delivered"] for m in s["measures"].values())
+        planned, delivered = _measures(s)
         paired = s["pairing"]["households_paired"]
         key = (
             -(delivered / planned) if planned else 1.0,  # nothing planned: last
@@ -245,21 +240,23 @@ def ranking_rows(townships: list[dict[str, Any]]) -> list[list[str]]:
                 str(s["households"]),
                 str(s["persons"]),
                 str(s["exited_persons"]),
-                show(_share(paired, s["households"]), t.RATE),
+                _pct(paired, s["households"]),
                 str(s["visits"]["households"]),
                 str(planned),
                 str(delivered),
-                show(_share(delivered, planned), t.RATE),
+                _pct(delivered, planned),
             ]
         )
     return rows
 
 
 def _ranking_summary(rows: list[list[str]]) -> str:
-    rated = [r for r in rows if r[-1]]  # a township that planned nothing has no rate
+    rated = [r for r in rows if r[-1] != "—"]  # a township that planned nothing has no rate
     if len(rated) < 2:
         return ""
     first, last = rated[0], rated[-1]
+    if first[-1] == last[-1]:
+        return f"各乡镇落实率均为{first[-1]}。"
     return f"落实率最高的是{first[1]}（{first[-1]}），最低的是{last[1]}（{last[-1]}）。"
 
 
@@ -296,36 +293,59 @@ RULE_SUBJECTS = {"county": "全县"}
 OPS = {">=": "≥", "<=": "≤", ">": "＞", "<": "＜", "==": "＝"}
 
 
+HOLDS = {">=": operator.ge, "<=": operator.le, ">": operator.gt}
+UNSET = "未能核定（缺少核定所需的数，见 fupin fund check）"
+
+
 def rule_cells(r: dict[str, Any]) -> list[str]:
-    """A fund rule as 规则, 对象, 实际, 标准 (money in 元 with two decimals, exact), 达标."""
+    """A fund rule as 规则, 对象, 实际, 标准 (money in 元 with two decimals, exact), 达标. A rule
+    not met though its figures compare well had no standard to judge by (no 涉农资金总额
+    declared, say): its standard reads so."""
 
     def value(v: int) -> str:
         return f"{format_fen(v)}{UNIT}" if r["unit"] == "fen" else str(v)
 
+    op = r["op"]
+    unset = not r["ok"] and op in HOLDS and HOLDS[op](r["value"], r["threshold"])
     return [
         r["title"],
         RULE_SUBJECTS.get(r["subject"], r["subject"]),
         value(r["value"]),
-        f"{OPS.get(r['op'], r['op'])}{value(r['threshold'])}",
+        UNSET if unset else f"{OPS.get(op, op)}{value(r['threshold'])}",
         "是" if r["ok"] else "否",
     ]
 
 
 def _rules_text(report: Report) -> list[str]:
+    """How many fund rules were judged and, rule by rule, those not met: each one named up to
+    three, past that the first three and the count (the 附表 lists them all)."""
     p = report.period  # the rules judge the year's money up to the period's end
-    broken = [rule_cells(r) for r in report.rules if not r["ok"]]
+    broken: dict[str, list[list[str]]] = {}
+    for r in report.rules:
+        if not r["ok"]:
+            broken.setdefault(r["title"], []).append(rule_cells(r))
+    misses = sum(len(cells) for cells in broken.values())
     head = f"{p.year}年1月1日至{_day(p.end, year=False)}的资金使用规则共核查{len(report.rules)}项，"
     if not broken:
         return [head + "全部达标。"]
-    lines = [head + f"未达标{len(broken)}项："]
-    for i, (title, subject, actual, standard, _ok) in enumerate(broken, start=1):
-        lines.append(f"{i}. {title}（{subject}）：实际{actual}，标准{standard}。")
+    lines = [head + f"未达标{misses}项："]
+    for i, (title, cells) in enumerate(broken.items(), start=1):
+        if len(cells) <= 3:
+            detail = "；".join(
+                f"{subject}实际{actual}，标准{standard}"
+                for _t, subject, actual, standard, _ok in cells
+            )
+        else:
+            detail = "、".join(c[1] for c in cells[:3]) + "等，逐项见附表"
+        lines.append(f"{i}. {title}（未达标{len(cells)}项）：{detail}。")
     return lines
 
 
 def rules_table(report: Report) -> t.Table:
-    cols = [(h, t.TEXT) for h in ("规则", "对象", "实际", "标准", "达标")]
-    return t.Table("rules", "资金使用规则", cols, [rule_cells(r) for r in report.rules])
+    """The fund rules not met (the xlsx carries every rule judged)."""
+    cols = [(h, t.TEXT) for h in ("规则", "对象", "实际", "标准")]
+    rows = [rule_cells(r)[:4] for r in report.rules if not r["ok"]]
+    return t.Table("rules", "资金使用规则未达标", cols, rows)
 
 
 def _without(table: t.Table, *headers: str) -> t.Table:
