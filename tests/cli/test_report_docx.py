@@ -370,6 +370,14 @@ def test_written_whole_and_never_over_a_document_fupin_did_not_write(county, tmp
         "in Word or WPS since?); choose another name, or move the file away first"
     )
     assert path.read_bytes() == before
+    report(county, "--quarter", "2016Q3", "-o", tmp_path / "q2.docx", code=0)
+    before = (tmp_path / "q2.docx").read_bytes()
+    (tmp_path / "q2.docx.tmp").mkdir()  # the document cannot be written beside it
+    result = report(county, "--quarter", "2016Q3", "-o", tmp_path / "q2.docx", code=2)
+    assert "q2.docx: cannot write (" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert (tmp_path / "q2.docx").read_bytes() == before  # the earlier one, whole
+    (tmp_path / "q2.docx.tmp").rmdir()
+    (tmp_path / "q2.docx").unlink()
     other = tmp_path / "notice.docx"
     docx.Document().save(other)  # a document another program wrote
     before = other.read_bytes()

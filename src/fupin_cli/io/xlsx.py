@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -85,7 +86,8 @@ def save_office(
         save(tmp)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # a folder of that name, say: leave it
+            tmp.unlink(missing_ok=True)
         raise UsageError(
             f"{option} {path}: cannot write ({exc.strerror or exc}); check the folder"
         ) from None
