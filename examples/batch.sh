@@ -40,6 +40,7 @@ step fund loans "$here/loans.xlsx" "${POLICY[@]}" --errors out/loans.errors.xlsx
 step fund check --year "${AS_OF:0:4}" "${POLICY[@]}"
 step report --quarter "$QUARTER" "${POLICY[@]}" --format xlsx -o "out/report-$QUARTER.xlsx"
 step report --quarter "$QUARTER" "${POLICY[@]}" --format json > "out/report-$QUARTER.json"
+step report --quarter "$QUARTER" "${POLICY[@]}" -o "out/report-$QUARTER.docx"
 step report --quarter "$QUARTER" "${POLICY[@]}" --level township
 echo "done: $problems step(s) reported data problems; database $FUPIN_DB" >&2
 exit 0

@@ -265,3 +265,10 @@ def test_the_workbook_title_block_carries_the_notes_and_the_ledger_seal(cli, cou
     top = [c for row in ws.iter_rows(max_row=12, values_only=True) for c in row if c]
     assert any(str(c).startswith("本期报告未含 2016-09-30 之后的记录") for c in top), top
     assert f"账本封印 ledger seal {seal}" in top
+    from docx import Document
+
+    doc = tmp_path / "q3.docx"
+    ok(cli, "report", "--quarter", "2016Q3", "-o", doc)
+    said = [p.text for p in Document(doc).paragraphs if p.text.startswith("说明：")]
+    assert said[-1] == f"说明：账本封印 ledger seal {seal}"
+    assert said[0].startswith("说明：本期报告未含 2016-09-30 之后的记录")

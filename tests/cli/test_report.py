@@ -333,8 +333,11 @@ def test_output_file_takes_its_format_from_its_ending(county, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("-o", "q3.txt"), "give a file name ending in .xlsx, .json or .csv"),
-        (("-f", "table", "-o", "q3.xlsx"), "-o writes a file: give --format xlsx, json or csv"),
+        (("-o", "q3.txt"), "give a file name ending in .xlsx, .docx, .json or .csv"),
+        (
+            ("-f", "table", "-o", "q3.xlsx"),
+            "-o writes a file: give --format xlsx, docx, json or csv",
+        ),
         (("-f", "json", "-o", "q3.xlsx"), "does not match --format json"),
         (("-o", "no/such/folder/q3.xlsx"), "folder no/such/folder does not exist"),
     ],

@@ -160,3 +160,11 @@ def test_load_policy_file_errors_are_usage_errors(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text('\ufeff[policy]\nversion = "桃源-2017"\n', encoding="utf-8")
     assert load_policy(good).version == "桃源-2017"
+
+
+def test_the_county_name_is_text_and_may_be_left_blank():
+    assert load_policy().county == ""
+    named = custom('[policy]\nversion = "c1"\ncounty = " 桃源县 "\n')
+    assert named.county == "桃源县" and named.exit_targets == {2016: 20000}
+    with pytest.raises(PolicyError, match=r"county.toml: policy.county: must be text"):
+        custom('[policy]\nversion = "c1"\ncounty = 430725\n')

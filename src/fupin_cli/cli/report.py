@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.document import county_heading, quarter_label
 from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
-from fupin_cli.reports import files, render
+from fupin_cli.reports import files, render, written
 from fupin_cli.reports.period_notes import period_notes
 from fupin_cli.reports.quarterly import build
 from fupin_cli.reports.tables import TABLES, all_tables, with_as_of
@@ -27,6 +28,7 @@ class ReportFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
+    docx = "docx"
 
 
 class MoneyUnit(StrEnum):
@@ -70,14 +72,24 @@ def report_command(
         typer.Option(
             "--format",
             "-f",
-            help="格式 / table, json, csv or xlsx (default: table; with -o, the file's ending).",
+            help="格式 / table, json, csv, xlsx or docx (书面报告, the written report to edit in "
+            "Word or WPS; default: table; with -o, the file's ending).",
         ),
     ] = None,
     table: Annotated[
         str | None,
         typer.Option("--table", help=f"csv 的表 / the table for csv: {', '.join(TABLES)}."),
     ] = None,
-    output: OutOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="输出文件 / the file to write: .xlsx (every table), .docx (书面报告, the "
+            "written report to edit in Word or WPS), .json or .csv.",
+            dir_okay=False,
+        ),
+    ] = None,
     policy: PolicyOpt = None,
     unit: Annotated[
         MoneyUnit,
@@ -118,8 +130,18 @@ def report_command(
     heading = f"精准扶贫季度报告 {period.label} ({period.start} – {period.end})"
     if notes.interim:
         heading += f" {notes.interim_label}"
-    tables = all_tables(report, level.value) if fmt is not ReportFormat.json else []
-    if fmt is ReportFormat.xlsx:
+    tables = all_tables(report, level.value) if fmt not in WHOLE_REPORT else []
+    if fmt is ReportFormat.docx:
+        assert output is not None
+        written.to_docx(
+            report,
+            output,
+            level=level.value,
+            county=pol.county,
+            drafted=date.today(),
+            notes=[*notes.lines(), f"账本封印 ledger seal {seal}"],
+        )
+    elif fmt is ReportFormat.xlsx:
         assert output is not None
         title = "精准扶贫季度报告" if period.quarter is not None else "精准扶贫年度报告"
         when = quarter_label(period.label, period.start, period.end)
@@ -159,15 +181,21 @@ def report_command(
         raise typer.Exit(EXIT_DATA)
 
 
-_SUFFIX_FORMAT = {".xlsx": ReportFormat.xlsx, ".json": ReportFormat.json, ".csv": ReportFormat.csv}
+_SUFFIX_FORMAT = {
+    ".xlsx": ReportFormat.xlsx,
+    ".docx": ReportFormat.docx,
+    ".json": ReportFormat.json,
+    ".csv": ReportFormat.csv,
+}
+WHOLE_REPORT = (ReportFormat.json, ReportFormat.docx)  # made from the report, not its tables
 
 
 def _format(fmt: ReportFormat | None, output: Path | None) -> ReportFormat:
     """The format asked for, else the -o file's ending, else the terminal table. A file asked
     for is always written: -o with the terminal table, or with another ending, is refused."""
     if output is None:
-        if fmt is ReportFormat.xlsx:
-            raise UsageError("--format xlsx needs -o FILE.xlsx")
+        if fmt in (ReportFormat.xlsx, ReportFormat.docx):
+            raise UsageError(f"--format {fmt.value} needs -o FILE.{fmt.value}")
         return fmt or ReportFormat.table
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
@@ -176,12 +204,12 @@ def _format(fmt: ReportFormat | None, output: Path | None) -> ReportFormat:
     if fmt is None:
         if by_suffix is None:
             raise UsageError(
-                f"-o {output}: give a file name ending in .xlsx, .json or .csv (or --format)"
+                f"-o {output}: give a file name ending in .xlsx, .docx, .json or .csv (or --format)"
             )
         return by_suffix
     if fmt is ReportFormat.table:
         raise UsageError(
-            "-o writes a file: give --format xlsx, json or csv, or leave -o out for the table"
+            "-o writes a file: give --format xlsx, docx, json or csv, or leave -o out for the table"
         )
     if by_suffix is not None and by_suffix is not fmt:
         raise UsageError(f"-o {output}: the file's ending does not match --format {fmt.value}")

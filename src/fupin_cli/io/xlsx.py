@@ -4,7 +4,8 @@ widths, guards, a page set up to print."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -45,9 +46,10 @@ WRITER = "fupin"  # a workbook's creator and last editor, when this program wrot
 
 
 def written_by_fupin(path: Path) -> bool:
-    """Whether ``path`` is a workbook this program wrote and nobody has saved since: Excel and
-    WPS keep the creator but write the editor's name as lastModifiedBy. Versions before this
-    check left openpyxl's creator and no editor; such a file counts as ours too."""
+    """Whether ``path`` is a workbook (or Word document) this program wrote and nobody has saved
+    since: Excel, Word and WPS keep the creator but write the editor's name as lastModifiedBy.
+    Versions before this check left openpyxl's creator and no editor; such a file counts as
+    ours too."""
     import re
     import zipfile
 
@@ -56,8 +58,9 @@ def written_by_fupin(path: Path) -> bool:
             core = z.read("docProps/core.xml").decode("utf-8", "replace")
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
-    creator = re.search(r"<dc:creator>(.*?)</dc:creator>", core)
-    editor = re.search(r"<cp:lastModifiedBy>(.*?)</cp:lastModifiedBy>", core)
+    # openpyxl declares each element's namespace on it (<dc:creator xmlns:dc="…">)
+    creator = re.search(r"<(?:\w+:)?creator\b[^>]*>(.*?)</(?:\w+:)?creator>", core)
+    editor = re.search(r"<(?:\w+:)?lastModifiedBy\b[^>]*>(.*?)</(?:\w+:)?lastModifiedBy>", core)
     if creator is None or creator[1] not in (WRITER, "openpyxl"):
         return False
     return editor is None or editor[1] in ("", WRITER)
@@ -110,20 +113,29 @@ def save_workbook(wb: Workbook, path: Path, option: str = "-o") -> Path:
     """Write ``wb`` to ``path`` whole or not at all (a temporary file beside it, renamed). An
     existing file is replaced only when it is one of this program's own outputs: anything else
     (a roster, a fund sheet typed over by mistake) is left alone."""
+    wb.properties.creator = wb.properties.lastModifiedBy = WRITER
+    return save_office(wb.save, path, option, "workbook", "an input sheet?")
+
+
+def save_office(
+    save: Callable[[Path], object], path: Path, option: str, kind: str, hint: str
+) -> Path:
+    """``save(tmp)`` then rename onto ``path``, unless ``path`` holds an Office file (a
+    ``kind``, workbook or document) fupin did not write, or one edited since."""
     from fupin_cli.errors import UsageError
 
     if path.exists() and not written_by_fupin(path):
         raise UsageError(
-            f"{option} {path}: the file exists and is not a workbook fupin wrote (an input "
-            "sheet?); choose another name, or move the file away first"
+            f"{option} {path}: the file exists and is not a {kind} fupin wrote ({hint}); "
+            "choose another name, or move the file away first"
         )
-    wb.properties.creator = wb.properties.lastModifiedBy = WRITER
     tmp = path.with_name(path.name + ".tmp")
     try:
-        wb.save(tmp)
+        save(tmp)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # a folder of that name, say: leave it
+            tmp.unlink(missing_ok=True)
         raise UsageError(
             f"{option} {path}: cannot write ({exc.strerror or exc}); check the folder"
         ) from None

@@ -68,7 +68,7 @@ TERMINAL_VILLAGE_EXIT = (
 )
 
 
-def _narrow(t: Table, keep: tuple[str, ...]) -> Table:
+def narrow(t: Table, keep: tuple[str, ...]) -> Table:
     idx = [i for i, h in enumerate(t.headers) if h in keep]
     cells = {(r, idx.index(c)): k for (r, c), k in t.cells.items() if c in idx}
     return Table(
@@ -86,10 +86,10 @@ def to_terminal(tables: list[Table], heading: str, console: Console | None = Non
         if not t.rows:
             continue
         if t.name == "summary":
-            t = _narrow(t, TERMINAL_SUMMARY)
+            t = narrow(t, TERMINAL_SUMMARY)
         elif t.name == "village_exit":
-            t = _narrow(t, TERMINAL_VILLAGE_EXIT)
-        shown = [[_show(v, t.kind(i, c)) for c, v in enumerate(r)] for i, r in enumerate(t.rows)]
+            t = narrow(t, TERMINAL_VILLAGE_EXIT)
+        shown = [[show(v, t.kind(i, c)) for c, v in enumerate(r)] for i, r in enumerate(t.rows)]
         parts = _parts(t, shown, console.width)
         for n, idx in enumerate(parts, start=1):
             rows = [{t.headers[i]: r[i] for i in idx} for r in shown]
@@ -133,7 +133,7 @@ def _parts(t: Table, shown: list[list], width: int) -> list[list[int]]:
     return parts
 
 
-def _show(value, kind: str):
+def show(value, kind: str):
     if value is None:
         return ""
     if kind == YUAN:
