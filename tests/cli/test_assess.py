@@ -207,3 +207,27 @@ def test_report_passes_on_a_clean_survey_but_not_with_confidence(county, tmp_pat
     assert by["incidence"]["value"] == pytest.approx(2 / 3300)
     assert data["rates"]["wrong_registration"]["value"] is None  # H1 not surveyed
     assert data["rates"]["wrong_registration"]["denominator"] == 0
+
+
+def test_report_mpi_by_hand(county, tmp_path):
+    # look scores (housing, production, labour, education, health) at cutoff 0.5, weights 0.2:
+    # H1 (2 persons) 1 1 0 .5 1 -> c 0.8; H3 (1) all five -> 1.0; H5 (1) and H6 (2) -> 0.6;
+    # H2, H4 (1 each) none. k 0.4: 6 of 8 persons poor; A = (1.6 + 1.0 + 0.6 + 1.2) / 6
+    data = county.json("report", "--year", "2016", "--mpi")
+    m = data["mpi"]
+    assert m["k"] == 0.4 and m["H"] == pytest.approx(0.75)
+    assert m["A"] == pytest.approx(4.4 / 6) and m["M0"] == pytest.approx(0.55)
+    assert m["dimensions"]["health"]["censored_headcount"] == pytest.approx(3 / 8)
+    assert m["dimensions"]["labour"]["contribution"] == pytest.approx(0.2 * (1 / 8) / 0.55)
+    assert sum(d["contribution"] for d in m["dimensions"].values()) == pytest.approx(1)
+    towns = {t["name"]: t for t in m["townships"]}
+    # 漳江镇: H1, H2, H4, H5 (5 persons), M0 = (1.6 + 0.6) / 5; share 5/8 × 0.44 / 0.55 = 0.5
+    assert towns["漳江镇"]["H"] == pytest.approx(0.6) and towns["漳江镇"]["M0"] == pytest.approx(
+        0.44
+    )
+    assert towns["漳江镇"]["contribution"] == pytest.approx(0.5)
+    assert "mpi" not in county.json("report", "--year", "2016")
+    xlsx = tmp_path / "report.xlsx"
+    assert county("report", "--year", "2016", "--mpi", "-o", xlsx).exit_code == 0
+    sheet = load_workbook(xlsx)["多维贫困"]
+    assert [c.value for c in sheet[2]][:5] == ["全县", None, 0.75, pytest.approx(4.4 / 6), 0.55]
