@@ -113,7 +113,7 @@ def test_import_faults_reimport_and_correction(county, tmp_path):
 
     good = write_xlsx(tmp_path / "good.xlsx", [answer(first, 5000, yes="√", approve="Y")], SURVEY)
     before = county.dump()
-    out = county.json("assess", "import", good, "--year", "2016")
+    out = county.json("assess", "import", good)  # the year: the latest sample's
     assert (out["created"], out["unchanged"]) == (0, 1) and county.dump() == before
 
     fixed = write_xlsx(
@@ -231,3 +231,10 @@ def test_report_mpi_by_hand(county, tmp_path):
     assert county("report", "--year", "2016", "--mpi", "-o", xlsx).exit_code == 0
     sheet = load_workbook(xlsx)["多维贫困"]
     assert [c.value for c in sheet[2]][:5] == ["全县", None, 0.75, pytest.approx(4.4 / 6), 0.55]
+
+
+def test_import_before_any_sample_is_a_usage_error(county, tmp_path):
+    path = write_xlsx(tmp_path / "filled.xlsx", [answer("H1", 5000)], SURVEY)
+    result = county("assess", "import", path)
+    assert result.exit_code == 2 and "no sample drawn yet" in result.stderr
+    assert county.scalar("SELECT count(*) FROM assess_answer") == 0

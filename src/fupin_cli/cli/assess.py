@@ -96,7 +96,10 @@ def sample_command(
 def import_command(
     ctx: typer.Context,
     file: FileArg,
-    year: YearOpt,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="评估年度 / the sample's year (default: the latest drawn)."),
+    ] = None,
     dry_run: DryRunOpt = False,
     errors: ErrorsOpt = None,
     sheet: SheetOpt = None,

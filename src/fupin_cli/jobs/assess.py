@@ -20,6 +20,7 @@ from fupin_cli.core.policy import Policy
 from fupin_cli.db.bulk import executemany
 from fupin_cli.db.engine import Database
 from fupin_cli.db.status import REGISTERED, status_on
+from fupin_cli.errors import UsageError
 from fupin_cli.io.sheets import Field, Spec, Table
 from fupin_cli.jobs.assign_imports import ImportOptions, ImportResult, run_import
 from fupin_cli.jobs.assign_queries import execute, fetch
@@ -224,9 +225,18 @@ COLUMNS = [
 ANSWER_FIELDS = ("income_fen", *core.QUESTIONS, "approve", "surveyor", "surveyed_on")
 
 
-def import_survey(db: Database, opts: ImportOptions, year: int) -> ImportResult:
+def import_survey(db: Database, opts: ImportOptions, year: int | None) -> ImportResult:
+    """Import a filled survey into ``year``'s sample (None: the latest year with a sample)."""
+
     def importer(conn: Connection, table: Table, batch_id: int, result: ImportResult) -> None:
-        _import(conn, table, batch_id, result, year)
+        chosen = year
+        if chosen is None:
+            chosen = fetch(conn, "SELECT max(year) FROM assess_sample")[0][0]
+            if chosen is None:
+                raise UsageError(
+                    "no sample drawn yet: run fupin assess sample --year Y -o SURVEY.xlsx first"
+                )
+        _import(conn, table, batch_id, result, chosen)
 
     return run_import(db, opts, command="assess import", spec=SPEC, importer=importer)
 
