@@ -238,3 +238,5 @@ def test_import_before_any_sample_is_a_usage_error(county, tmp_path):
     result = county("assess", "import", path)
     assert result.exit_code == 2 and "no sample drawn yet" in result.stderr
     assert county.scalar("SELECT count(*) FROM assess_answer") == 0
+    result = county("assess", "report", "--year", "2016")
+    assert result.exit_code == 1 and "no surveyed household for 2016" in result.stderr

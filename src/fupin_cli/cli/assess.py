@@ -162,6 +162,12 @@ def report_command(
     say = stderr_console(state(ctx).quiet)
     if output is not None:
         say.print(f"report written: {output}", markup=False)
+    if not result.data["sample"]["households"]:
+        say.print(
+            f"warning: no surveyed household for {year}: draw the sample (fupin assess sample) "
+            "and import the filled survey (fupin assess import) first",
+            markup=False,
+        )
     if not result.passed:
         unmet = [CONDITION_LABELS[c["name"]] for c in result.data["exit_test"]["conditions"]
                  if not c["met"]]  # fmt: skip
