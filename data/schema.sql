@@ -275,6 +275,41 @@ CREATE TRIGGER fund_entry_no_delete BEFORE DELETE ON fund_entry
 BEGIN SELECT RAISE(ABORT, 'fund_entry is append-only: record a reversal (冲销) instead'); END;
 CREATE TRIGGER fund_entry_no_update BEFORE UPDATE ON fund_entry
 BEGIN SELECT RAISE(ABORT, 'fund_entry is append-only: record a reversal (冲销) instead'); END;
+CREATE TABLE assess_sample (
+	id INTEGER NOT NULL, 
+	year INTEGER NOT NULL, 
+	seed INTEGER NOT NULL, 
+	household_id INTEGER NOT NULL, 
+	village_id INTEGER NOT NULL, 
+	stratum VARCHAR NOT NULL, 
+	persons INTEGER NOT NULL, 
+	batch_id INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (year, household_id), 
+	FOREIGN KEY(household_id) REFERENCES household (id), 
+	FOREIGN KEY(village_id) REFERENCES village (id), 
+	FOREIGN KEY(batch_id) REFERENCES batch (id)
+);
+CREATE INDEX ix_assess_sample_year ON assess_sample (year);
+CREATE TABLE assess_answer (
+	id INTEGER NOT NULL, 
+	year INTEGER NOT NULL, 
+	household_id INTEGER NOT NULL, 
+	income_fen INTEGER, 
+	food_clothing BOOLEAN, 
+	education BOOLEAN, 
+	medical BOOLEAN, 
+	housing BOOLEAN, 
+	water BOOLEAN, 
+	approve BOOLEAN, 
+	surveyor VARCHAR NOT NULL, 
+	surveyed_on DATE, 
+	batch_id INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(household_id) REFERENCES household (id), 
+	FOREIGN KEY(batch_id) REFERENCES batch (id)
+);
+CREATE INDEX ix_assess_answer_household ON assess_answer (year, household_id, id);
 CREATE TABLE pairing (
 	id INTEGER NOT NULL, 
 	cadre_id INTEGER NOT NULL, 

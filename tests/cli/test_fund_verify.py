@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from factories import small_county, write_xlsx
 from fupin_cli.core.ledger_chain import FIELDS, GENESIS, link
 from fupin_cli.db.engine import open_database
+from fupin_cli.db.models import SCHEMA_VERSION
 
 FUND_HEADERS = ["日期", "渠道", "类型", "金额(元)", "乡镇", "村", "用途", "文号", "拨付文号"]
 ROWS = [
@@ -212,7 +213,7 @@ def test_upgrading_an_older_register_seals_its_entries_once(ledger):
         conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     first = ok(ledger, "fund", "balance")
     assert (
-        f"warning: database {ledger.db}: upgraded to schema 5: the ledger's 4 entries are now "
+        f"warning: database {ledger.db}: upgraded to schema {SCHEMA_VERSION}: the ledger's 4 entries are now "
         "sealed in a hash chain" in first.stderr
     )
     assert [r[0] for r in ledger.sql("SELECT entry_hash FROM fund_entry ORDER BY id")] == hashes

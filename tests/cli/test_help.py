@@ -7,7 +7,7 @@ import shlex
 
 from factories import household, person, village, write_villages, write_xlsx
 
-WORKFLOW = ["init", "identify", "classify", "assign", "fund", "report"]
+WORKFLOW = ["init", "identify", "classify", "assign", "fund", "report", "assess"]
 FUND_HEADERS = ["日期", "渠道", "类型", "金额(元)", "乡镇", "村", "用途", "文号", "拨付文号"]
 
 
@@ -47,5 +47,6 @@ def test_help_lists_the_workflow_with_one_example_each(cli, tmp_path, monkeypatc
         assert "Traceback" not in r.stderr and "error" not in r.stderr, (example, r.stderr)
         codes.append(r.exit_code)
     # assign pair: no cadres imported yet, so a shortfall (exit 1); everything else done
-    assert codes == [0, 0, 0, 1, 0, 0]
+    assert codes == [0, 0, 0, 1, 0, 0, 0]
     assert (tmp_path / "fupin.db").is_file() and (tmp_path / "2016Q4.xlsx").is_file()
+    assert (tmp_path / "入户调查表.xlsx").is_file()

@@ -28,6 +28,8 @@ TABLES = {
     "batch",
     "meta",
     "measure_record",
+    "assess_sample",
+    "assess_answer",
 }
 
 

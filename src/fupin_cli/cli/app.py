@@ -43,7 +43,7 @@ def _interrupted() -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
-WORKFLOW = ("init", "identify", "classify", "assign", "fund", "report")
+WORKFLOW = ("init", "identify", "classify", "assign", "fund", "report", "assess")
 """The commands in the order a county office uses them; ``--help`` lists them so."""
 
 
@@ -125,7 +125,8 @@ app = typer.Typer(
     "  fupin classify  # 分类施策 every registered household\n"
     "  fupin assign pair  # 结对帮联 a cadre for every household\n"
     "  fupin fund import 资金台账.xlsx  # 资金台账 the funds ledger\n"
-    "  fupin report --quarter 2016Q4 -o 2016Q4.xlsx  # 季度报告 the quarterly report",
+    "  fupin report --quarter 2016Q4 -o 2016Q4.xlsx  # 季度报告 the quarterly report\n"
+    "  fupin assess sample --year 2016 -o 入户调查表.xlsx  # 退出自评 the exit self-assessment",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

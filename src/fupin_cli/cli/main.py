@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fupin_cli.cli import assess as _assess  # noqa: F401
 from fupin_cli.cli import assign as _assign  # noqa: F401
 from fupin_cli.cli import classify as _classify  # noqa: F401
 from fupin_cli.cli import fund as _fund  # noqa: F401

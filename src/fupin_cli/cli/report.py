@@ -17,7 +17,7 @@ from fupin_cli.errors import EXIT_DATA, UsageError
 from fupin_cli.io.document import county_heading, quarter_label
 from fupin_cli.io.output import print_json, stderr_console, text_output
 from fupin_cli.policyfile import load_policy
-from fupin_cli.reports import files, render, written
+from fupin_cli.reports import files, mpi, render, written
 from fupin_cli.reports.period_notes import period_notes
 from fupin_cli.reports.quarterly import build
 from fupin_cli.reports.tables import TABLES, all_tables, with_as_of
@@ -95,6 +95,9 @@ def report_command(
         MoneyUnit,
         typer.Option("--unit", help="xlsx 金额单位 / the xlsx money tables' unit: 元 or 万元."),
     ] = MoneyUnit.yuan,
+    with_mpi: Annotated[
+        bool, typer.Option("--mpi", help="多维贫困 / add H, A, M0 (Alkire–Foster) of the year.")
+    ] = False,
 ) -> None:
     """季度报告 / the quarterly (--quarter 2016Q3) or yearly (--year 2016) report."""
     if ctx.invoked_subcommand is not None:
@@ -124,6 +127,7 @@ def report_command(
             report = build(conn, period, pol)
             notes = period_notes(conn, period)
             seal = current_seal(conn)
+            mpi_data = mpi.build(conn, period.year, pol) if with_mpi else None
     finally:
         db.dispose()
     say = stderr_console(state(ctx).quiet)
@@ -131,6 +135,8 @@ def report_command(
     if notes.interim:
         heading += f" {notes.interim_label}"
     tables = all_tables(report, level.value) if fmt not in WHOLE_REPORT else []
+    if mpi_data is not None and fmt not in WHOLE_REPORT:
+        tables.append(mpi.table(mpi_data))
     if fmt is ReportFormat.docx:
         assert output is not None
         written.to_docx(
@@ -163,6 +169,8 @@ def report_command(
                 data = report.as_dict(level.value)
                 data.update(interim=notes.interim, as_of=notes.as_of.isoformat(), ledger_seal=seal)
                 data["notes"] = notes.lines()
+                if mpi_data is not None:
+                    data["mpi"] = mpi_data
                 print_json(data, out)
             else:
                 chosen = next(t for t in tables if t.name == table)

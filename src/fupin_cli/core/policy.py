@@ -135,6 +135,19 @@ class InputPolicy:
 
 
 @dataclass(frozen=True)
+class AssessPolicy:
+    max_incidence: float
+    max_wrong_exit: float
+    max_missed: float
+    min_approval: float
+    z: float
+    villages: int
+    households_per_village: int
+    min_per_stratum: int
+    look_cutoff: float
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     version: str
@@ -147,6 +160,7 @@ class Policy:
     village_exit: VillageExitPolicy
     input: InputPolicy
     synonyms: Mapping[str, str]  # a clerk's name -> the 帮扶类别 or 帮扶措施 label it means
+    assess: AssessPolicy
     county: str = ""  # the county's name on every document's title block; "" when not set
 
     def income_line_fen(self, year: int) -> int:
@@ -392,6 +406,7 @@ def _build(r: _Reader) -> Policy:
         except ValueError as exc:
             raise st.fail(key, str(exc)) from None
     st.done()
+    assess = _assess(r.table("assess"))
     r.done()
     return Policy(
         name=name,
@@ -405,8 +420,25 @@ def _build(r: _Reader) -> Policy:
         village_exit=village_exit,
         input=limits,
         synonyms=synonyms,
+        assess=assess,
         county=county.strip(),
     )
+
+
+def _assess(t: _Reader) -> AssessPolicy:
+    policy = AssessPolicy(
+        max_incidence=t.number("max_incidence", 0, 1),
+        max_wrong_exit=t.number("max_wrong_exit", 0, 1),
+        max_missed=t.number("max_missed", 0, 1),
+        min_approval=t.number("min_approval", 0, 1),
+        z=t.number("z", 0, 10),
+        villages=t.integer("villages", 1),
+        households_per_village=t.integer("households_per_village", 1),
+        min_per_stratum=t.integer("min_per_stratum", 0),
+        look_cutoff=t.number("look_cutoff", 0, 1),
+    )
+    t.done()
+    return policy
 
 
 def _words(t: _Reader, key: str) -> tuple[str, ...]:

@@ -13,7 +13,9 @@ import datetime as dt
 from sqlalchemy import DDL, CheckConstraint, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# v6: the county exit self-assessment: assess_sample (the drawn households of a year) and
+# assess_answer (the survey's answers, appended; the latest per household counts).
 # v5: the ledger's hash chain (fund_entry.prev_hash, entry_hash; batch.ledger_entries,
 # ledger_seal); upgrading computes it once for the entries already there (db.ledger_seal).
 # v3: 户编号 and 工号 are kept NFKC-normalised (full-width ４３０７… is 4307…); upgrading a v1/v2
@@ -357,6 +359,41 @@ class MeasureRecord(SQLModel, table=True):
     content: str = ""
     amount_fen: int = 0
     cadre_id: int | None = Field(default=None, foreign_key="cadre.id")
+    batch_id: int = Field(foreign_key="batch.id")
+
+
+class AssessSample(SQLModel, table=True):
+    """贫困县退出自评: a household drawn into a year's survey sample, with its stratum then."""
+
+    __tablename__ = "assess_sample"
+    __table_args__ = (UniqueConstraint("year", "household_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    seed: int
+    household_id: int = Field(foreign_key="household.id")
+    village_id: int = Field(foreign_key="village.id")
+    stratum: str  # core.assess.STRATA: exited | registered | never
+    persons: int  # 人数 when drawn
+    batch_id: int = Field(foreign_key="batch.id")
+
+
+class AssessAnswer(SQLModel, table=True):
+    """入户调查: one household's answers; a correction is a new row, the latest one counts."""
+
+    __tablename__ = "assess_answer"
+    __table_args__ = (Index("ix_assess_answer_household", "year", "household_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    household_id: int = Field(foreign_key="household.id")
+    income_fen: int | None = None  # 核实人均纯收入
+    food_clothing: bool | None = None  # 吃穿不愁
+    education: bool | None = None  # 义务教育有保障
+    medical: bool | None = None  # 基本医疗有保障
+    housing: bool | None = None  # 住房安全有保障
+    water: bool | None = None  # 饮水安全有保障
+    approve: bool | None = None  # 认可
+    surveyor: str = ""  # 调查员
+    surveyed_on: dt.date | None = None  # 调查日期
     batch_id: int = Field(foreign_key="batch.id")
 
 
