@@ -29,6 +29,16 @@ CACHE_KIB = 128 * 1024
 MMAP_BYTES = 256 * 1024 * 1024
 
 
+_BEFORE_COMMIT = "fupin_before_commit"
+
+
+def before_commit(conn: Connection, step: Callable[[], None]) -> None:
+    """Run ``step`` at the end of ``conn``'s transaction, just before it commits (or, in a dry
+    run, rolls back): an error workbook the batch row names is in place before the row is
+    visible, so no kill can leave a committed run naming a file that is not there."""
+    conn.info.setdefault(_BEFORE_COMMIT, []).append(step)
+
+
 def _stderr_warning(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -69,6 +79,8 @@ class Database:
                     conn.execution_options(fupin_writer=(self.label, self.on_wait or _silent))
                 with conn.begin():
                     yield conn
+                    for step in conn.info.pop(_BEFORE_COMMIT, ()):
+                        step()
                     if dry_run:
                         raise _DryRun
         except _DryRun:

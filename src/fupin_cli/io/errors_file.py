@@ -205,15 +205,37 @@ def free_name(asked: Path, *inputs: Path | None) -> Path:
     return candidate
 
 
+def _remove_dead_stages(target: Path) -> None:
+    """Remove ``~PID-<target name>`` files that runs killed before publishing left behind."""
+    for stale in target.parent.glob(f"~*-{target.name}"):
+        pid = stale.name[1:].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 class ErrorFile:
     """The error workbook of one run, written so that it can never contradict the database.
 
     The target is checked before anything is written (not an input file, a folder that exists and
     can be written) and moved aside from a workbook somebody edited (``free_name``), the workbook
     is staged beside it *inside* the run's transaction (a failure rolls the run back), and
-    ``publish`` puts it in place once the transaction has committed — or removes a stale one
-    of fupin's when nothing was rejected. As a context manager around the transaction it does
-    the one or the other on leaving.
+    ``publish`` puts it in place — or removes a stale one of fupin's when nothing was rejected —
+    just before the transaction commits (the job registers it with ``db.engine.before_commit``),
+    so a kill at any moment never leaves a committed batch row naming a file that is not there.
+    As a context manager around the transaction it publishes when the job did not, and on a
+    failure discards the staged file, or takes back the one it published if the commit itself
+    then failed. Staged files of runs that died (``~PID-…`` beside the target, that PID no longer
+    running) are removed when the next run starts.
     """
 
     def __init__(self, target: Path, *inputs: Path | None) -> None:
@@ -243,6 +265,8 @@ class ErrorFile:
                 f"cannot write the error file {target}: no permission; choose another --errors path"
             )
         self.staged: Path | None = None
+        self.published = False
+        _remove_dead_stages(self.target)
 
     def stage(self, headers: Sequence[str], rejected: Sequence[Rejected]) -> str | None:
         """Write the workbook under a temporary name; returns the final path, or None."""
@@ -260,11 +284,14 @@ class ErrorFile:
         return str(self.target)
 
     def publish(self) -> None:
+        if self.published:
+            return
         if self.staged is None:
             self.target.unlink(missing_ok=True)
         else:
             os.replace(self.staged, self.target)
             self.staged = None
+        self.published = True
 
     def discard(self) -> None:
         if self.staged is not None:
@@ -279,5 +306,7 @@ class ErrorFile:
         went wrong (enter it before the transaction, so that it is left after it)."""
         if exc_type is None:
             self.publish()
+        elif self.published:  # the commit failed after the workbook was put in place
+            self.target.unlink(missing_ok=True)
         else:
             self.discard()

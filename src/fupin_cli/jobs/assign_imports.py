@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fupin_cli.db.audit import start_batch
-from fupin_cli.db.engine import Database
+from fupin_cli.db.engine import Database, before_commit
 from fupin_cli.io.errors_file import ErrorFile, Rejected, default_errors_path
 from fupin_cli.io.sheets import Spec, Table, open_table
 from fupin_cli.jobs.assign_queries import execute, fetch, insert_id
@@ -121,6 +121,7 @@ def run_import(
         )
         importer(conn, table, batch.id, result)
         result.errors_file = errors.stage(table.headers, result.rejected)
+        before_commit(conn, errors.publish)
         counts = result.summary()
         counts.pop("dry_run")
         batch.finish(counts, outcome="data_problems" if result.problems else "ok")

@@ -33,7 +33,7 @@ from fupin_cli.core.money import MoneyError, parse_money
 from fupin_cli.core.policy import Policy
 from fupin_cli.db.audit import start_batch
 from fupin_cli.db.bulk import ROWS_PER_STATEMENT, Days, executemany, paused_gc
-from fupin_cli.db.engine import Database
+from fupin_cli.db.engine import Database, before_commit
 from fupin_cli.db.ledger_seal import head, link_columns, record_seal
 from fupin_cli.db.models import FundEntry
 from fupin_cli.errors import RefusedError, UsageError
@@ -317,6 +317,7 @@ def run_import(
             # the pause would otherwise walk all of them (they are still referenced).
             del write
         result.errors_file = errors.stage(table.headers, result.rejected)
+        before_commit(conn, errors.publish)
         counts = result.summary()
         counts.pop("errors_file")
         batch.finish(counts, outcome="data_problems" if result.rows_rejected else "ok")

@@ -31,7 +31,7 @@ from fupin_cli.core.identification import (
 from fupin_cli.core.policy import Policy, PolicyError
 from fupin_cli.db.audit import file_sha256, start_batch
 from fupin_cli.db.bulk import executemany, next_id, paused_gc, rebuilt_indexes, sync_sequence
-from fupin_cli.db.engine import Database
+from fupin_cli.db.engine import Database, before_commit
 from fupin_cli.db.geo import Geography
 from fupin_cli.errors import UsageError
 from fupin_cli.io.errors_file import ErrorFile, default_errors_path, import_hint
@@ -214,6 +214,7 @@ def _run(
                 result.villages_errors_file = village_errors.stage(
                     village_rejects.headers, village_rejects.rejected
                 )
+                before_commit(conn, village_errors.publish)
             if parsed is not None:
                 _register(conn, geo, parsed, policy, line_fen, opts, batch.id, result, stage)
                 rejected = parsed.rejected_rows()
@@ -222,6 +223,7 @@ def _run(
                 if rejected:
                     stage(f"writing {len(rejected):,} rejected row(s) to the error workbook")
                 result.errors_file = roster_errors.stage(parsed.table.headers, rejected)
+                before_commit(conn, roster_errors.publish)
             batch.finish(
                 _batch_counts(result), outcome="data_problems" if result.problems else "ok"
             )
