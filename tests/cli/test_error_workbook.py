@@ -285,8 +285,11 @@ def test_an_id_stored_as_a_number_shows_every_digit_and_columns_fit(cli, tmp_pat
     assert ws.column_dimensions[row["原因"].column_letter].width <= 60
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    widths = [ws.column_dimensions[c.column_letter].width for c in ws[top]]
+    wide = -(-int(sum(widths)) // 180)  # a roster's forty columns: pages across, not tiny print
+    assert wide > 1 and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (wide, 0)
     assert ws.print_title_rows == f"${top}:${top}"  # the header row, under the title block
+    assert ws.print_title_cols == "$A:$C"  # 行号 列 原因 on every page across
     assert ws.freeze_panes == f"A{top + 1}"
 
 

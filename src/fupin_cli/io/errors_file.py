@@ -114,6 +114,10 @@ def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected], name: str)
     top = 2 + len(heading.lines())  # the header row, under the title and its lines
     ws.freeze_panes = f"A{top + 1}"
     set_page(ws, title, header_row=top, widths=widths, landscape=True)
+    # A roster has forty columns: printed one page wide they are too small to read. As many
+    # pages wide as keeps the print readable, each page repeating 行号 列 原因 at its left.
+    ws.page_setup.fitToWidth = pages_wide(widths)
+    ws.print_title_cols = "A:C"
     assert write_heading(ws, heading, widths) == top  # the importers find the header below it
 
     header_cells = []
@@ -145,6 +149,14 @@ def _write_xlsx(path: Path, headers: list[str], rows: list[Rejected], name: str)
         ws.append(out)
     ws.auto_filter.ref = f"A{top}:{_letter(len(titles) - 1)}{top + len(rows)}"
     save_stamped(wb, path)
+
+
+READABLE_WIDTH = 180  # column widths a landscape A4 page prints legibly (at about 75%)
+
+
+def pages_wide(widths: Sequence[float]) -> int:
+    """Landscape A4 pages across for ``widths``: one for a narrow sheet, more for a wide one."""
+    return max(1, -(-int(sum(widths)) // READABLE_WIDTH))
 
 
 def _widths(titles: list[str], rows: list[Rejected], width: int) -> list[float]:
