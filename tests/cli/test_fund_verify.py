@@ -51,22 +51,14 @@ def ledger(cli, tmp_path):
     ok(cli, "identify", roster, "--villages", villages, "--as-of", "2016-09-30")
     book = write_xlsx(tmp_path / "funds.xlsx", ROWS, FUND_HEADERS, sheet="资金台账")
     ok(cli, "fund", "import", book)
-    ok(
-        cli,
-        "fund",
-        "add",
-        "--channel",
-        "社会帮扶",
-        "--kind",
-        "到位",
-        "--amount",
-        "500",
-        "--date",
-        "2016-04-01",
-        "--doc",
-        "S1",
-    )
+    social(cli, "S1", "2016-04-01", "500")
     return cli
+
+
+def social(cli, doc, date, amount="1", *db):
+    """fund add: social money (社会帮扶) received, under 文号 ``doc``; ``db`` another --db."""
+    add = ("fund", "add", "--channel", "社会帮扶", "--kind", "到位", "--amount", amount)
+    return ok(cli, *db, *add, "--date", date, "--doc", doc)
 
 
 def verify(cli, *args, code=0) -> dict:
@@ -148,21 +140,7 @@ def test_a_dropped_trigger_is_named_and_the_next_write_restores_it(ledger, tmp_p
     assert data["problems"][0].startswith("the ledger's trigger(s) fund_entry_no_update are")
     assert data["broken"] is None
     # a write puts it back, and says so
-    write = ok(
-        ledger,
-        "fund",
-        "add",
-        "--channel",
-        "社会帮扶",
-        "--kind",
-        "到位",
-        "--amount",
-        "1",
-        "--date",
-        "2016-04-02",
-        "--doc",
-        "S2",
-    )
+    write = social(ledger, "S2", "2016-04-02")
     assert (
         f"warning: database {ledger.db}: the ledger's trigger(s) fund_entry_no_update were "
         "missing" in write.stderr
@@ -244,21 +222,6 @@ def test_verify_on_postgres(cli, tmp_path):
     assert broken["missing_triggers"] == ["fund_entry_no_update_delete"]
     assert broken["broken"]["doc_no"] == "A1" and broken["broken"]["why"] == "content"
     # a write enables the trigger again
-    ok(
-        cli,
-        *pg,
-        "fund",
-        "add",
-        "--channel",
-        "社会帮扶",
-        "--kind",
-        "到位",
-        "--amount",
-        "1",
-        "--date",
-        "2016-04-02",
-        "--doc",
-        "S2",
-    )
+    social(cli, "S2", "2016-04-02", "1", *pg)
     again = json.loads(ok(cli, *pg, "fund", "verify", "-f", "json", code=1).stdout)
     assert again["missing_triggers"] == [] and again["broken"]["doc_no"] == "A1"

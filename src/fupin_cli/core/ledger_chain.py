@@ -84,6 +84,13 @@ class Walk:
     hashes: list[str] | None = None
     broken: Break | None = None
 
+    def seal_after(self, entries: int) -> str | None:
+        """The chain's head after its first ``entries`` entries (None beyond its end)."""
+        assert self.hashes is not None
+        if entries == 0:
+            return GENESIS
+        return self.hashes[entries - 1] if entries <= len(self.hashes) else None
+
 
 def walk(rows: Iterable[tuple[int, str | None, str | None, Sequence[Any]]]) -> Walk:
     """Walk the stored entries in the order recorded: (id, prev_hash, entry_hash, fields).

@@ -70,7 +70,7 @@ def verify(db: Database, *, seal: str | None = None) -> VerifyResult:
                 f"{walked.entries}: entries were removed from its end"
             )
             break
-        if seal_position(walked, r.seal) != r.entries:
+        if walked.seal_after(r.entries) != r.seal:
             result.problems.append(
                 f"{where} left the seal {r.seal} after {r.entries} entries; the chain does not "
                 "reach it there: entries up to it were changed, removed or put in"
