@@ -87,7 +87,7 @@ def to_docx(
 
     ``level`` is the report's --level: the 附表 show the county and its townships (a village
     level is the xlsx's), or the county alone. ``county`` heads the title when known; ``notes``
-    (an interim period, records left out, the ledger's seal) stand under the title as 说明."""
+    (an interim period, records left out, the ledger's seal) follow the signature as 说明."""
     if path.suffix.lower() != ".docx":
         raise UsageError(f"-o {path}: a written report needs a file name ending in .docx")
     doc = word.new_document("".join(title_lines(report, county)))
@@ -113,8 +113,6 @@ def _body(doc, report: Report, county: str, drafted: date, notes: Sequence[str] 
         title_lines(report, county),
         f"（{_day(p.start)}至{_day(p.end, year=p.start.year != p.end.year)}）",
     )
-    for note in notes:
-        word.paragraph(doc, f"说明：{note}", indent=False)
     word.paragraph(doc, "县委：", indent=False)
     span = "本季度" if p.quarter else "本年度"
     word.paragraph(
@@ -157,6 +155,8 @@ def _body(doc, report: Report, county: str, drafted: date, notes: Sequence[str] 
     word.paragraph(doc, "")
     word.paragraph(doc, f"{county or '县'}扶贫开发工作领导小组办公室", right=True)
     word.paragraph(doc, _day(drafted), right=True)
+    for note in notes:  # after the signature: what the figures leave out, the ledger's seal
+        word.paragraph(doc, f"说明：{note}", indent=False)
 
 
 def _headline(d: dict[str, Any], span: str) -> list[str]:
